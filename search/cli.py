@@ -1,0 +1,251 @@
+"""``police-search``: index releases, query them, show one, print statistics, serve the web UI.
+
+Every command takes ``--json`` for scripts; errors go to stderr with exit code 2 for bad usage or a
+malformed query.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search.index import (
+    IndexUnavailableError,
+    SyncReport,
+    default_index_dir,
+    default_samples_dir,
+    index_exists,
+    list_source_files,
+    rebuild,
+    sync,
+)
+from search.query import MAX_PER_PAGE, SORTS, QueryError, SearchEngine
+
+EXIT_USAGE = 2
+_MARK = re.compile(r"</?mark>")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _progress(files: list[Path], enabled: bool) -> tuple[Callable[[Path], None] | None, Callable[[], None]]:
+    """A tqdm bar on a terminal; nothing when piped or asked for JSON."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(files), unit="file", desc="indexing", file=sys.stderr, leave=False)
+    return (lambda _path: bar.update(1)), bar.close
+
+
+def run_sync(index_dir: Path, paths: list[Path], *, full_rebuild: bool = False, show_progress: bool = True) -> SyncReport:
+    files = list(list_source_files(p.resolve() for p in paths if p.exists()))
+    on_file, done = _progress(files, show_progress)
+    try:
+        if full_rebuild:
+            return rebuild(index_dir, paths, on_file)
+        return sync(index_dir, paths, on_file, files=files)
+    finally:
+        done()
+
+
+def _summary(report: SyncReport) -> str:
+    lines = [
+        f"indexed {report.added} new, {report.updated} updated, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped "
+        f"in {report.seconds:.1f}s; the index holds {report.documents} documents"
+    ]
+    if not report.changed:
+        lines.append("nothing changed")
+    for skipped in report.skipped:
+        lines.append(f"  skipped {skipped.path}: {skipped.reason}")
+    return "\n".join(lines)
+
+
+def ensure_index(index_dir: Path, quiet: bool = False) -> None:
+    """Build the index from the bundled samples when there is none yet, and say so."""
+    if index_exists(index_dir):
+        return
+    samples = default_samples_dir()
+    if not samples.is_dir():
+        raise click.ClickException(f"no index in {index_dir} and no samples/ folder to build one from")
+    click.echo(f"No index in {index_dir} yet: building it from {samples} first.", err=True)
+    report = run_sync(index_dir, [samples], show_progress=not quiet)
+    click.echo(_summary(report), err=True)
+
+
+class _Context:
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        self._engine: SearchEngine | None = None
+
+    @property
+    def engine(self) -> SearchEngine:
+        if self._engine is None:
+            self._engine = SearchEngine(self.index_dir)
+        return self._engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="POLICE_SEARCH_INDEX",
+    default=None,
+    help="Index directory (default: index/ in the project, or $POLICE_SEARCH_INDEX).",
+)
+@click.version_option(package_name="police-search")
+@click.pass_context
+def main(ctx: click.Context, index_dir: Path | None) -> None:
+    """Full-text search over Chinese police press releases."""
+    ctx.obj = _Context(index_dir or default_index_dir())
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", "full_rebuild", is_flag=True, help="Build a fresh index and swap it in.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool) -> None:
+    """Sync PATHS (files or folders; default samples/) into the index.
+
+    New files are added, changed ones (by content checksum) updated and deleted ones removed.
+    Files that cannot be read are skipped and listed.
+    """
+    targets = list(paths) or [default_samples_dir()]
+    try:
+        report = run_sync(obj.index_dir, targets, full_rebuild=full_rebuild, show_progress=not as_json)
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        click.echo(_summary(report))
+
+
+def _terminal_text(snippet_html: str, colour: bool) -> str:
+    if colour:
+        marked = snippet_html.replace("<mark>", "\x1b[1;31m").replace("</mark>", "\x1b[0m")
+    else:
+        marked = _MARK.sub("", snippet_html)
+    return html.unescape(marked)
+
+
+def _fail_usage(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@main.command("query")
+@click.argument("q", required=False, default="")
+@click.option("--district", help="District, city or province (aliases such as 九龙坡 work).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this date.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before this date.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
+@click.pass_obj
+def query_command(
+    obj: _Context,
+    q: str,
+    district: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    sort: str,
+    page: int,
+    per_page: int,
+    as_json: bool,
+    colour: bool | None,
+) -> None:
+    """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest."""
+    ensure_index(obj.index_dir, quiet=as_json)
+    try:
+        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page)
+    except QueryError as error:
+        _fail_usage(str(error))
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    colour = sys.stdout.isatty() if colour is None else colour
+    shown_from = (result.page - 1) * result.per_page + 1 if result.hits else 0
+    click.echo(
+        f"{result.total} result{'s' if result.total != 1 else ''} "
+        f"(showing {shown_from}–{shown_from + len(result.hits) - 1 if result.hits else 0}, "
+        f"page {result.page} of {result.pages}) in {result.took_ms:.0f} ms"
+    )
+    for number, hit in enumerate(result.hits, start=shown_from):
+        place = " / ".join(dict.fromkeys(p for p in (hit.province, hit.city, hit.district) if p)) or "—"
+        title = click.style(hit.title, bold=True) if colour else hit.title
+        click.echo(f"\n{number}. {title}")
+        click.echo(f"   {hit.date or '日期不详'} · {place} · {hit.source or '来源不详'} · id {hit.id}")
+        click.echo(f"   {_terminal_text(hit.snippet, colour)}")
+    if result.total == 0 and (district or date_from or date_to):
+        click.echo("No results: try removing the district or date filters.")
+
+
+@main.command("show")
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@click.pass_obj
+def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
+    """Print one release, cleaned, with its metadata."""
+    ensure_index(obj.index_dir, quiet=as_json)
+    try:
+        document = obj.engine.document(doc_id)
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if document is None:
+        click.echo(f"Error: no document with id {doc_id!r}", err=True)
+        sys.exit(1)
+    if as_json:
+        _echo_json(document.as_dict())
+        return
+    click.echo(document.title)
+    if document.subtitle:
+        click.echo(f"—— {document.subtitle}")
+    place = " / ".join(dict.fromkeys(p for p in (document.province, document.city, document.district) if p))
+    click.echo(f"日期 {document.date or '不详'} · 地区 {place or '不详'} · 来源 {document.source or '不详'}")
+    if document.report_year:
+        click.echo(f"所述年份 {document.report_year}")
+    click.echo(f"文件 {document.path}\n")
+    for paragraph in document.paragraphs:
+        click.echo(paragraph + "\n")
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_obj
+def stats_command(obj: _Context, as_json: bool) -> None:
+    """Documents, sources and facet counts of the index."""
+    ensure_index(obj.index_dir, quiet=as_json)
+    try:
+        stats = obj.engine.stats()
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        _echo_json(stats)
+        return
+    click.echo(f"index      {stats['index']}")
+    click.echo(f"documents  {stats['documents']} ({stats['undated']} without a date)")
+    click.echo(f"dates      {stats['earliest'] or '—'} … {stats['latest'] or '—'}")
+    for label, key in (("sources", None), ("districts", "district"), ("cities", "city"), ("years", "year")):
+        values = stats["sources"] if key is None else stats["facets"][key]
+        listed = ", ".join(f"{v['value']} ({v['count']})" for v in values) or "—"
+        click.echo(f"{label:<10} {listed}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

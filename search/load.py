@@ -1,0 +1,315 @@
+"""Load stage: bytes on disk → text lines, whatever the encoding, from .txt or saved .html pages."""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup, Comment, Tag
+
+from search.normalise import to_simplified
+
+TEXT_SUFFIXES = {".txt", ".text"}
+HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+
+# Anything larger is almost certainly not a press release (and would stall the batch).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+_LEGACY_ENCODINGS = ("gb18030", "big5hkscs")
+_ENCODING_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb18030": "gb18030",
+    "x-gbk": "gb18030",
+    "big5": "big5hkscs",
+    "big5-hkscs": "big5hkscs",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol",
+    "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+_INVISIBLE_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
+                   "head", "title", "meta", "link", "button", "select", "input", "textarea", "form"}
+_CHROME_TAGS = {"nav", "header", "footer", "aside"}
+_CONTENT_HINT = re.compile(
+    r"(article|content|TRS_Editor|zoom|detail|main[-_]?text|con[-_]?text|news[-_]?(txt|text|con)|"
+    r"text[-_]?con|pages?_content|bt_content|artibody)",
+    re.IGNORECASE,
+)
+_DATE_META_NAMES = {
+    "pubdate", "publishdate", "publish_date", "publishtime", "article:published_time",
+    "og:release_date", "dc.date", "dc.date.issued", "dcterms.issued", "date", "firstpublishedtime",
+    "weibo: article:create_at", "releasedate", "createdate", "datepublished",
+}  # fmt: skip
+_SOURCE_META_NAMES = {"contentsource", "source", "og:site_name", "sitename", "author"}
+_TITLE_META_NAMES = {"articletitle", "og:title", "title"}
+
+
+_BLOCK_END = object()
+
+
+class LoadError(Exception):
+    """A file that cannot become a release; the message says why, for the run's summary."""
+
+
+@dataclass
+class RawDocument:
+    path: Path
+    text: str
+    checksum: str
+    encoding: str
+    html_title: str | None = None
+    html_date: str | None = None
+    html_source: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def checksum_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def iter_source_files(root: Path) -> Iterator[Path]:
+    """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped."""
+    if root.is_file():
+        if is_supported(root):
+            yield root
+        return
+    seen_dirs: set[tuple[int, int]] = set()
+    for directory, subdirectories, files in os.walk(root, followlinks=True):
+        try:
+            stat = os.stat(directory)
+        except OSError:
+            subdirectories[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in seen_dirs:
+            subdirectories[:] = []
+            continue
+        seen_dirs.add((stat.st_dev, stat.st_ino))
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(directory) / name
+            if not name.startswith(".") and is_supported(path):
+                yield path
+
+
+@functools.lru_cache(maxsize=1)
+def _common_characters() -> frozenset[str]:
+    """The ~4,000 most frequent Simplified characters, weighted by jieba's corpus counts.
+
+    Used to tell a GB18030 file from a Big5 one: both byte streams usually decode without error
+    in either codec, but only the right one yields ordinary characters.
+    """
+    from search.analysis import segmenter
+
+    weights: dict[str, int] = {}
+    for word, frequency in segmenter().FREQ.items():
+        if frequency:
+            for char in word:
+                weights[char] = weights.get(char, 0) + frequency
+    ranked = sorted(weights, key=weights.__getitem__, reverse=True)
+    return frozenset(char for char in ranked[:4000] if "\u4e00" <= char <= "\u9fff")
+
+
+def _plausibility(text: str) -> float:
+    """Share of ideographs that are common characters once converted to Simplified."""
+    ideographs = [c for c in to_simplified(text) if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
+    if not ideographs:
+        return 0.5
+    common = _common_characters()
+    return sum(1 for c in ideographs if c in common) / len(ideographs)
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13, 27))
+    return controls > max(8, len(sample) // 100)
+
+
+def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode release bytes; returns ``(text, encoding)`` or raises ``LoadError``."""
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16"), (codecs.BOM_UTF32_LE, "utf-32")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError as error:
+                raise LoadError(f"starts with a {codec} byte-order mark but is not valid {codec}: {error.reason}") from None
+    if _looks_binary(data):
+        raise LoadError("binary data, not text (NUL or control bytes)")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = list(_LEGACY_ENCODINGS)
+    preferred = _ENCODING_ALIASES.get((declared or "").lower())
+    if preferred in candidates:
+        candidates.remove(preferred)
+        candidates.insert(0, preferred)
+    scored = []
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        scored.append((_plausibility(text) + (0.05 if encoding == preferred else 0.0), encoding, text))
+    if not scored:
+        raise LoadError("not decodable as UTF-8, GB18030/GBK or Big5")
+    score, encoding, text = max(scored, key=lambda item: item[0])
+    if score < 0.5:
+        raise LoadError("encoding not recognised: no UTF-8, GB18030/GBK or Big5 reading gives ordinary Chinese text")
+    return text, encoding
+
+
+def load(path: Path) -> RawDocument:
+    """Read one release file.  Raises ``LoadError`` with a reason a person can act on."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(f"file too large ({size // (1024 * 1024)} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        data = path.read_bytes()
+    except PermissionError:
+        raise LoadError("permission denied") from None
+    except OSError as error:
+        raise LoadError(f"cannot read: {error.strerror or error}") from None
+    return load_bytes(path, data)
+
+
+def load_bytes(path: Path, data: bytes) -> RawDocument:
+    if not data.strip():
+        raise LoadError("empty file" if not data else "file holds only whitespace")
+    checksum = checksum_of(data)
+    if path.suffix.lower() in HTML_SUFFIXES:
+        match = _META_CHARSET.search(data[:4096])
+        declared = match.group(1).decode("ascii", "ignore") if match else None
+        text, encoding = decode(data, declared)
+        document = _from_html(path, text, checksum, encoding)
+    else:
+        text, encoding = decode(data)
+        document = RawDocument(path, text, checksum, encoding)
+    if not document.text.strip():
+        raise LoadError("no readable text in the file")
+    return document
+
+
+def _meta_value(soup: BeautifulSoup, names: set[str]) -> str | None:
+    for meta in soup.find_all("meta"):
+        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").strip().lower()
+        if key in names:
+            content = (meta.get("content") or "").strip()
+            if content:
+                return content
+    return None
+
+
+def _visible_lines(root: Tag) -> list[str]:
+    """Text of an element as lines: block elements break lines, inline ones run on.
+
+    Iterative, so pages nested thousands of levels deep cannot exhaust the stack.
+    """
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        line = "".join(current).strip()
+        current.clear()
+        lines.append(line)
+
+    stack: list[object] = [root]
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
+            flush()
+            continue
+        if isinstance(node, Comment):
+            continue
+        if isinstance(node, Tag):
+            name = node.name.lower() if node.name else ""
+            if name in _INVISIBLE_TAGS:
+                continue
+            if name in _BLOCK_TAGS:
+                flush()
+                stack.append(_BLOCK_END)
+            stack.extend(reversed(node.contents))
+            continue
+        text = str(node)
+        current.append(re.sub(r"[ \t\r\n\f]+", " ", text))
+    flush()
+    # Keep single blank lines: the cleaner uses paragraph gaps to spot captions.
+    collapsed: list[str] = []
+    for line in lines:
+        if line or (collapsed and collapsed[-1]):
+            collapsed.append(line)
+    return collapsed
+
+
+def _content_root(soup: BeautifulSoup) -> Tag:
+    """The element holding the article: the longest hinted container, else <article>, else <body>."""
+    best: Tag | None = None
+    best_length = 0
+    for element in soup.find_all(True):
+        if not isinstance(element, Tag) or element.name in _INVISIBLE_TAGS:
+            continue
+        hints = " ".join([element.get("id") or "", " ".join(element.get("class") or [])])
+        if element.name == "article" or (hints.strip() and _CONTENT_HINT.search(hints)):
+            length = len(element.get_text(strip=True))
+            if length > best_length:
+                best, best_length = element, length
+    if best is not None and best_length >= 50:
+        return best
+    return soup.body or soup
+
+
+def _from_html(path: Path, text: str, checksum: str, encoding: str) -> RawDocument:
+    try:
+        soup = BeautifulSoup(text, "html.parser")
+    except Exception as error:  # html.parser raises a handful of unrelated types on garbage
+        raise LoadError(f"HTML could not be parsed: {error}") from None
+    for chrome in soup.find_all(_CHROME_TAGS):
+        chrome.decompose()
+    headline = None
+    heading = soup.find("h1")
+    if heading is not None:
+        headline = heading.get_text(" ", strip=True) or None
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else None
+    meta_title = _meta_value(soup, _TITLE_META_NAMES)
+    if not headline:
+        headline = meta_title or _strip_site_name(page_title)
+    root = _content_root(soup)
+    lines = _visible_lines(root)
+    if headline and headline not in lines[:5]:
+        lines = [headline, ""] + lines
+    return RawDocument(
+        path=path,
+        text="\n".join(lines),
+        checksum=checksum,
+        encoding=encoding,
+        html_title=headline,
+        html_date=_meta_value(soup, _DATE_META_NAMES),
+        html_source=_meta_value(soup, _SOURCE_META_NAMES),
+    )
+
+
+def _strip_site_name(title: str | None) -> str | None:
+    """``headline_站点名`` / ``headline - 站点名`` → headline."""
+    if not title:
+        return None
+    parts = [part.strip() for part in re.split(r"\s*(?:[_|]|--|—|\s-\s)\s*", title) if part.strip()]
+    return parts[0] if parts else None

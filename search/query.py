@@ -1,0 +1,462 @@
+"""Query stage: the one search API the CLI and the web front end both call.
+
+    engine = SearchEngine(index_dir)
+    result = engine.search("诈骗", district="九龙坡", date_from="2024-01-01", sort="date")
+
+Query syntax is Whoosh's (AND / OR / NOT, "quoted phrase", field:value, wildcards); every word is
+required by default.  Facet counts follow faceted-search convention: each facet applies every active
+filter except its own, so the counts say what clicking would give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.qparser import MultifieldPlugin, QueryParser
+from whoosh.searching import Searcher
+
+from search import gazetteer
+from search.analysis import query_words
+from search.extract import parse_date
+from search.index import default_index_dir, open_index
+from search.normalise import fold_text
+from search.snippets import highlight, snippet
+
+MAX_PER_PAGE = 100
+MAX_QUERY_CHARS = 1000
+MAX_PAGE = 10_000
+SORTS = ("relevance", "date")
+QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
+_REGION_FIELDS = ("district", "city", "province")
+_FACET_FIELDS = ("district", "city", "province", "region", "year", "month")
+_FIELD_SYNTAX = re.compile(r"(?<![\w])([A-Za-z_][A-Za-z0-9_]*)\s*:")
+
+
+class QueryError(ValueError):
+    """A query or parameter the engine cannot answer; the message says what to change."""
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    date: str | None
+    district: str | None
+    city: str | None
+    province: str | None
+    source: str | None
+    path: str
+    score: float | None
+    snippet: str
+    title_html: Markup = field(default=Markup(""), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("title_html")
+        return data
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    highlight_terms: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "took_ms": self.took_ms,
+            "hits": [hit.as_dict() for hit in self.hits],
+            "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
+        }
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    title_inferred: bool
+    subtitle: str | None
+    date: str | None
+    report_year: int | None
+    district: str | None
+    city: str | None
+    province: str | None
+    source: str | None
+    path: str
+    filename: str
+    encoding: str | None
+    paragraphs: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ChineseQueryParser(QueryParser):
+    """Whoosh's parser, with words analysed coarsely and matched at any segmentation.
+
+    A query word such as 电信诈骗 becomes ``电信诈骗 OR "电信 诈骗"``: the whole dictionary word, or
+    its parts in sequence, so it is found however jieba split the same characters in a document.
+    """
+
+    def __init__(self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None):
+        super().__init__(None, schema)
+        self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
+
+    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+        if fieldname in _REGION_FIELDS:
+            canonical = gazetteer.load().canonical_name(fold_text(text)) or text
+            return wq.Term(fieldname, canonical, boost=boost)
+        if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:
+            return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+        words = query_words(text)
+        if not words:
+            return None
+        clauses = []
+        for word in words:
+            if len(word.parts) > 1:
+                clauses.append(wq.Or([wq.Term(fieldname, word.text), wq.Phrase(fieldname, list(word.parts))]))
+            else:
+                clauses.append(wq.Term(fieldname, word.text))
+        query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+        if boost != 1.0:
+            query = query.with_boost(boost)
+        return query
+
+
+def _check_query_text(text: str) -> str:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    if cleaned.count('"') % 2:
+        raise QueryError('unbalanced quote: close the phrase with a second "')
+    depth = 0
+    for char in re.sub(r'"[^"]*"', "", cleaned):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise QueryError("unbalanced parenthesis: ')' without '('")
+    if depth:
+        raise QueryError("unbalanced parenthesis: '(' is never closed")
+    for name in _FIELD_SYNTAX.findall(re.sub(r'"[^"]*"', "", cleaned)):
+        if name not in QUERY_FIELDS:
+            raise QueryError(f"unknown field '{name}:'; searchable fields are {', '.join(QUERY_FIELDS)}")
+    return cleaned
+
+
+def as_date(value: str | dt.date | None, name: str) -> dt.date | None:
+    """Accept ``YYYY-MM-DD`` (or a date object); anything else is a ``QueryError``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value.strip()):
+        raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {value!r}")
+    parsed = parse_date(value)
+    if parsed is None:
+        raise QueryError(f"{name} is not a real calendar date: {value!r}")
+    return parsed
+
+
+def _date_key(value: dt.date) -> int:
+    return int(value.strftime("%Y%m%d"))
+
+
+def _highlight_terms(query: wq.Query) -> list[str]:
+    """Folded strings to mark in snippets: the query's positive words and phrases."""
+    found: list[str] = []
+
+    def walk(node: wq.Query) -> None:
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            walk(node.a)
+            return
+        if isinstance(node, wq.Phrase):
+            if node.fieldname in ("title", "body"):
+                found.append("".join(node.words))
+            return
+        if isinstance(node, (wq.Term, wq.Prefix)):
+            if node.fieldname in ("title", "body") and isinstance(node.text, str):
+                found.append(node.text)
+            return
+        if isinstance(node, wq.Wildcard):
+            literal = max(re.split(r"[*?]", node.text), key=len)
+            if node.fieldname in ("title", "body") and literal:
+                found.append(literal)
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(query)
+    return sorted({term for term in found if term}, key=len, reverse=True)
+
+
+class SearchEngine:
+    """Long-lived access to one index; reopens its searcher when the index changes."""
+
+    def __init__(self, index_dir: Path | str | None = None):
+        self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
+        self._lock = threading.Lock()
+        self._index = None
+        self._searcher: Searcher | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = None
+            self._index = None
+
+    def _current_searcher(self) -> Searcher:
+        with self._lock:
+            if self._index is None:
+                self._index = open_index(self.index_dir)
+            if self._searcher is None:
+                self._searcher = self._index.searcher()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+            return self._searcher
+
+    def parse(self, text: str) -> wq.Query:
+        """Parse query syntax, raising ``QueryError`` with a clear message when it is malformed."""
+        cleaned = _check_query_text(text)
+        if not cleaned:
+            return wq.Every()
+        schema = self._current_searcher().schema
+        parser = ChineseQueryParser(["title", "body"], schema, fieldboosts={"title": 2.0})
+        try:
+            parsed = parser.parse(cleaned)
+        except Exception as error:  # Whoosh's parser raises assorted types on odd input
+            raise QueryError(f"could not parse the query: {error}") from None
+        if parsed is None or parsed is wq.NullQuery:
+            return wq.NullQuery
+        for node in _walk(parsed):
+            if getattr(node, "error", None):
+                raise QueryError(f"could not parse the query: {node.error}")
+        return parsed
+
+    def search(
+        self,
+        q: str = "",
+        district: str | None = None,
+        date_from: str | dt.date | None = None,
+        date_to: str | dt.date | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 10,
+    ) -> SearchResult:
+        started = time.perf_counter()
+        q = q or ""
+        if sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be a whole number from 1 to {MAX_PAGE}")
+        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+        start, end = as_date(date_from, "from"), as_date(date_to, "to")
+        if start and end and end < start:
+            raise QueryError(f"'to' ({end}) is before 'from' ({start})")
+
+        searcher = self._current_searcher()
+        parsed = self.parse(q)
+        browsing = isinstance(parsed, wq.Every)
+        region_filter = self._region_filter(district)
+        date_filter = (
+            wq.NumericRange("datekey", _date_key(start) if start else 1, _date_key(end) if end else None)
+            if start or end
+            else None
+        )
+        combined = _and_filters(region_filter, date_filter)
+        # Hits sort on a (key, key) tuple; the ScoreFacet key is the negated score.
+        if sort == "date" or browsing:
+            sortedby = [sorting.FieldFacet("datekey", reverse=True), sorting.ScoreFacet()]
+            score_slot = 1
+        else:
+            sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("datekey", reverse=True)]
+            score_slot = 0
+        results = searcher.search(
+            parsed,
+            filter=combined,
+            limit=page * per_page,
+            sortedby=sortedby,
+            terms=False,
+        )
+        total = len(results)
+        terms = _highlight_terms(parsed)
+        hits = [self._hit(stored, score, terms) for stored, score in _page_of(results, page, per_page, score_slot)]
+        facets = self._facets(searcher, parsed, region_filter, date_filter, start, end)
+        return SearchResult(
+            query=q,
+            total=total,
+            page=page,
+            per_page=per_page,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            facets=facets,
+            highlight_terms=terms,
+        )
+
+    def _region_filter(self, district: str | None) -> wq.Query | None:
+        if not district or not district.strip():
+            return None
+        name = district.strip()
+        canonical = gazetteer.load().canonical_name(fold_text(name)) or name
+        return wq.Or([wq.Term(field_name, canonical) for field_name in _REGION_FIELDS])
+
+    def _facets(
+        self,
+        searcher: Searcher,
+        parsed: wq.Query,
+        region_filter: wq.Query | None,
+        date_filter: wq.Query | None,
+        start: dt.date | None,
+        end: dt.date | None,
+    ) -> dict[str, list[FacetValue]]:
+        # Each facet ignores its own filter: region counts apply the date filter and vice versa.
+        region_counts = self._count(searcher, parsed, date_filter, ("district", "city", "province", "region"))
+        date_counts = self._count(searcher, parsed, region_filter, ("year",))
+        facets = {name: _ranked(region_counts[name]) for name in ("district", "city", "province", "region")}
+        facets["year"] = sorted(_ranked(date_counts["year"]), key=lambda item: item.value, reverse=True)
+        # Months are offered within one chosen year, counted over that whole year.
+        if start and end and start.year == end.year:
+            year_filter = wq.NumericRange("datekey", start.year * 10000 + 101, start.year * 10000 + 1231)
+            month_counts = self._count(searcher, parsed, _and_filters(region_filter, year_filter), ("month",))
+            facets["month"] = sorted(_ranked(month_counts["month"]), key=lambda item: item.value)
+        else:
+            facets["month"] = []
+        return facets
+
+    @staticmethod
+    def _count(
+        searcher: Searcher, parsed: wq.Query, filter_query: wq.Query | None, names: tuple[str, ...]
+    ) -> dict[str, dict[str, int]]:
+        groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in names}
+        results = searcher.search(parsed, filter=filter_query, limit=1, groupedby=groupedby, terms=False)
+        return {name: results.groups(name) for name in names}
+
+    def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str]) -> Hit:
+        return Hit(
+            id=stored["id"],
+            title=stored["title"],
+            date=stored.get("date"),
+            district=stored.get("district"),
+            city=stored.get("city"),
+            province=stored.get("province"),
+            source=stored.get("source"),
+            path=stored["path"],
+            score=round(score, 4) if score is not None else None,
+            snippet=str(snippet(stored.get("body", ""), terms)),
+            title_html=highlight(stored["title"], terms),
+        )
+
+    def document(self, doc_id: str) -> Document | None:
+        searcher = self._current_searcher()
+        stored = searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        meta = stored.get("meta") or {}
+        return Document(
+            id=stored["id"],
+            title=stored["title"],
+            title_inferred=bool(meta.get("title_inferred")),
+            subtitle=meta.get("subtitle"),
+            date=stored.get("date"),
+            report_year=meta.get("report_year"),
+            district=stored.get("district"),
+            city=stored.get("city"),
+            province=stored.get("province"),
+            source=stored.get("source"),
+            path=stored["path"],
+            filename=meta.get("filename") or Path(stored["path"]).name,
+            encoding=meta.get("encoding"),
+            paragraphs=[p for p in stored.get("body", "").split("\n\n") if p],
+        )
+
+    def stats(self) -> dict[str, Any]:
+        searcher = self._current_searcher()
+        overview = self.search("", per_page=1)
+        sources = self._count(searcher, wq.Every(), None, ("source",))["source"]
+        dates = sorted(d for d in (fields.get("date") for fields in searcher.all_stored_fields()) if d)
+        return {
+            "documents": searcher.doc_count(),
+            "sources": [asdict(value) for value in _ranked(sources)],
+            "facets": {name: [asdict(v) for v in values] for name, values in overview.facets.items()},
+            "undated": searcher.doc_count() - len(dates),
+            "earliest": dates[0] if dates else None,
+            "latest": dates[-1] if dates else None,
+            "index": str(self.index_dir.resolve()),
+        }
+
+
+def _walk(node: wq.Query) -> Iterator[wq.Query]:
+    yield node
+    for child in node.children():
+        yield from _walk(child)
+
+
+def _and_filters(*filters: wq.Query | None) -> wq.Query | None:
+    present = [f for f in filters if f is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else wq.And(present)
+
+
+def _ranked(counts: dict[Any, int]) -> list[FacetValue]:
+    values = [FacetValue(str(value), count) for value, count in counts.items() if value not in (None, "", b"")]
+    return sorted(values, key=lambda item: (-item.count, item.value))
+
+
+def _page_of(
+    results: Any, page: int, per_page: int, score_slot: int
+) -> Iterator[tuple[dict[str, Any], float | None]]:
+    for hit in results[(page - 1) * per_page : page * per_page]:
+        key = hit.score
+        score = -key[score_slot] if isinstance(key, tuple) else key
+        yield hit.fields(), score
+
+
+_default_engine: SearchEngine | None = None
+
+
+def search(
+    q: str = "",
+    district: str | None = None,
+    date_from: str | dt.date | None = None,
+    date_to: str | dt.date | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+) -> SearchResult:
+    """Search the default index (``POLICE_SEARCH_INDEX`` or ``index/``)."""
+    global _default_engine
+    if _default_engine is None:
+        _default_engine = SearchEngine()
+    return _default_engine.search(q, district, date_from, date_to, sort, page, per_page)
