@@ -37,8 +37,8 @@ ANALYSER_VERSION = 1
 
 # A token must hold a letter, digit or ideograph; punctuation and spaces are not searchable words.
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
-# Parts of one word never need more than this many characters each to be found again.
-_MAX_SUBWORD = 3
+# Parts are at most two characters, so every segmentation of the same characters shares them.
+_MAX_PART = 2
 _DISTRICT_NAME_FREQUENCY = 300
 
 
@@ -84,7 +84,7 @@ def corpus_frequency(word: str) -> int:
 
 @functools.lru_cache(maxsize=65536)
 def parts_of(word: str) -> tuple[str, ...]:
-    """The finest split of a word into dictionary words (most probable, whole word excluded).
+    """The finest split of a word into one- and two-character dictionary words (most probable).
 
     Characters that belong to no shorter dictionary word stand alone, so the parts always
     concatenate back to the word.
@@ -97,14 +97,14 @@ def parts_of(word: str) -> tuple[str, ...]:
     best: list[tuple[float, tuple[str, ...]]] = [(0.0, ())]
     for end in range(1, len(word) + 1):
         candidates = []
-        for start in range(max(0, end - _MAX_SUBWORD), end):
+        for start in range(max(0, end - _MAX_PART), end):
             piece = word[start:end]
             if len(piece) == len(word):
                 continue
             frequency = dictionary.get(piece) or (1 if len(piece) == 1 else 0)
             if frequency:
                 score, parts = best[start]
-                candidates.append((score + math.log(frequency) - log_total, parts + (piece,)))
+                candidates.append((score + math.log(frequency) - log_total, (*parts, piece)))
         best.append(max(candidates, key=lambda candidate: candidate[0]))
     return best[-1][1]
 
@@ -184,20 +184,10 @@ class JiebaTokenizer(Tokenizer):
 
         folded = fold(value, lowercase=False)
         position = start_pos
+        indexing = mode != "query"
         for word in coarse_words(folded.text):
-            parts = word.parts
-            offset = word.start
-            part_positions = []
-            for part in parts:
-                part_positions.append((offset, position))
-                offset += len(part)
-                position += 1
-            emitted: set[tuple[str, int]] = set()
-
-            def emit(text: str, start: int, pos: int) -> Token | None:
-                if (text, pos) in emitted:
-                    return None
-                emitted.add((text, pos))
+            terms, position = word_terms(word, position, indexing)
+            for text, start, pos in terms:
                 token.text = text
                 if keeporiginal:
                     token.original = text
@@ -209,31 +199,37 @@ class JiebaTokenizer(Tokenizer):
                     original_start, original_end = folded.original_span(start, start + len(text))
                     token.startchar = start_char + original_start
                     token.endchar = start_char + original_end
-                return token
+                yield token
 
-            first_position = part_positions[0][1]
-            # A query (a quoted phrase, in practice) is matched by its parts alone; documents also
-            # carry the whole word and sub-words, stacked first so positions never decrease.
-            indexing = mode != "query"
-            stacked = [(word.text, word.start, first_position)] if len(parts) > 1 and indexing else []
-            for relative, gram in _subwords(word.text) if indexing else ():
-                start = word.start + relative
-                pos = max(p for s, p in part_positions if s <= start)
-                stacked.append((gram, start, pos))
-            stacked.sort(key=lambda item: item[2])
-            stacked_iter = iter(stacked)
-            pending = next(stacked_iter, None)
-            for (start, pos), part in zip(part_positions, parts, strict=True):
-                while pending is not None and pending[2] <= pos:
-                    if emit(*pending):
-                        yield token
-                    pending = next(stacked_iter, None)
-                if emit(part, start, pos):
-                    yield token
-            while pending is not None:
-                if emit(*pending):
-                    yield token
-                pending = next(stacked_iter, None)
+
+def word_terms(word: Word, position: int, indexing: bool) -> tuple[list[tuple[str, int, int]], int]:
+    """``(text, folded start, position)`` of every term one word yields, and the next free position.
+
+    Parts take consecutive positions.  When indexing, the whole word and the search-mode sub-words
+    are stacked on the position of the part they start in, listed before that part so positions
+    never decrease along the stream; a query (a quoted phrase, in practice) uses the parts alone.
+    """
+    parts = word.parts
+    part_starts = []
+    offset = word.start
+    for index, part in enumerate(parts):
+        part_starts.append((offset, position + index))
+        offset += len(part)
+    stacked: list[tuple[str, int, int]] = []
+    if indexing:
+        if len(parts) > 1:
+            stacked.append((word.text, word.start, position))
+        for relative, gram in _subwords(word.text):
+            start = word.start + relative
+            stacked.append((gram, start, max(pos for part_start, pos in part_starts if part_start <= start)))
+    terms: list[tuple[str, int, int]] = []
+    seen: set[tuple[str, int]] = set()
+    for (start, pos), part in zip(part_starts, parts, strict=True):
+        for item in [*(entry for entry in stacked if entry[2] == pos), (part, start, pos)]:
+            if (item[0], item[2]) not in seen:
+                seen.add((item[0], item[2]))
+                terms.append(item)
+    return terms, position + len(parts)
 
 
 class StackedStopFilter(Filter):

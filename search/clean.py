@@ -34,9 +34,7 @@ _HEADER_KEYS = {
     "阅读量": "views", "阅读次数": "views", "浏览量": "views", "浏览次数": "views", "点击数": "views",
     "点击量": "views", "访问量": "views", "字号": "chrome",
 }  # fmt: skip
-_HEADER_KEY = re.compile(
-    "(" + "|".join(sorted(_HEADER_KEYS, key=len, reverse=True)) + r")\s*[:：]\s*"
-)
+_HEADER_KEY = re.compile("(" + "|".join(sorted(_HEADER_KEYS, key=len, reverse=True)) + r")\s*[:：]\s*")
 _SEPARATORS = " \t|丨｜│"
 _DATE_ONLY = re.compile(
     r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -209,10 +207,10 @@ def clean(raw: RawDocument) -> CleanedDocument:
         if not seen_content and _DATE_ONLY.match(text):
             result.date_line = text
             continue
-        if not seen_content and result.headline is None and not paragraphs:
-            if len(text) <= _HEADLINE_MAX and not text.rstrip(_CLOSERS).endswith("。"):
-                result.headline = text
-                continue
+        at_top = not seen_content and result.headline is None and not paragraphs
+        if at_top and len(text) <= _HEADLINE_MAX and not text.rstrip(_CLOSERS).endswith("。"):
+            result.headline = text
+            continue
         if result.headline and result.subtitle is None and not paragraphs and re.match(r"^[—－-]{1,2}", text):
             result.subtitle = text.lstrip("—－- ").strip()
             paragraphs.append(text)

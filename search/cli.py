@@ -46,7 +46,9 @@ def _progress(files: list[Path], enabled: bool) -> tuple[Callable[[Path], None] 
     return (lambda _path: bar.update(1)), bar.close
 
 
-def run_sync(index_dir: Path, paths: list[Path], *, full_rebuild: bool = False, show_progress: bool = True) -> SyncReport:
+def run_sync(
+    index_dir: Path, paths: list[Path], *, full_rebuild: bool = False, show_progress: bool = True
+) -> SyncReport:
     files = list(list_source_files(p.resolve() for p in paths if p.exists()))
     on_file, done = _progress(files, show_progress)
     try:
@@ -189,9 +191,9 @@ def query_command(
     for number, hit in enumerate(result.hits, start=shown_from):
         place = " / ".join(dict.fromkeys(p for p in (hit.province, hit.city, hit.district) if p)) or "—"
         title = click.style(hit.title, bold=True) if colour else hit.title
-        click.echo(f"\n{number}. {title}")
+        click.echo(f"\n{number}. {title}", color=colour)
         click.echo(f"   {hit.date or '日期不详'} · {place} · {hit.source or '来源不详'} · id {hit.id}")
-        click.echo(f"   {_terminal_text(hit.snippet, colour)}")
+        click.echo(f"   {_terminal_text(hit.snippet, colour)}", color=colour)
     if result.total == 0 and (district or date_from or date_to):
         click.echo("No results: try removing the district or date filters.")
 

@@ -21,8 +21,25 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{4,6})?$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
 _TITLE_MAX = 40
 # Words after a place name that mark the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
-_ISSUER_WORDS = ("公安局", "公安分局", "分局", "警方", "公安", "派出所", "区委", "县委", "市委",
-                 "区政府", "县政府", "政府", "警察局", "交巡警", "刑警", "检察院", "法院")
+_ISSUER_WORDS = (
+    "公安局",
+    "公安分局",
+    "分局",
+    "警方",
+    "公安",
+    "派出所",
+    "区委",
+    "县委",
+    "市委",
+    "区政府",
+    "县政府",
+    "政府",
+    "警察局",
+    "交巡警",
+    "刑警",
+    "检察院",
+    "法院",
+)
 _CITYWIDE_TITLE = re.compile(r"我市|全市|本市|市公安局(?!.{0,6}分局)")
 _WEIGHTS = {"title": 5.0, "issuer": 3.0, "site": 3.0, "body": 1.0}
 _DOMINANT_SHARE = 0.5

@@ -203,8 +203,10 @@ def _under(path: str, roots: Iterable[Path]) -> bool:
 
 def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
     with ix.searcher() as searcher:
-        return {fields["path"]: {"id": fields["id"], "checksum": fields["checksum"]}
-                for fields in searcher.all_stored_fields()}
+        return {
+            fields["path"]: {"id": fields["id"], "checksum": fields["checksum"]}
+            for fields in searcher.all_stored_fields()
+        }
 
 
 def list_source_files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -40,8 +40,25 @@ _BLOCK_TAGS = {
     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol",
     "p", "pre", "section", "table", "td", "th", "tr", "ul",
 }  # fmt: skip
-_INVISIBLE_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
-                   "head", "title", "meta", "link", "button", "select", "input", "textarea", "form"}
+_INVISIBLE_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "head",
+    "title",
+    "meta",
+    "link",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "form",
+}
 _CHROME_TAGS = {"nav", "header", "footer", "aside"}
 _CONTENT_HINT = re.compile(
     r"(article|content|TRS_Editor|zoom|detail|main[-_]?text|con[-_]?text|news[-_]?(txt|text|con)|"
@@ -145,13 +162,18 @@ def _looks_binary(data: bytes) -> bool:
 
 def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode release bytes; returns ``(text, encoding)`` or raises ``LoadError``."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16"), (codecs.BOM_UTF32_LE, "utf-32")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(codec), codec
             except UnicodeDecodeError as error:
-                raise LoadError(f"starts with a {codec} byte-order mark but is not valid {codec}: {error.reason}") from None
+                reason = f"starts with a {codec} byte-order mark but is not valid {codec}: {error.reason}"
+                raise LoadError(reason) from None
     if _looks_binary(data):
         raise LoadError("binary data, not text (NUL or control bytes)")
     try:
@@ -295,7 +317,7 @@ def _from_html(path: Path, text: str, checksum: str, encoding: str) -> RawDocume
     root = _content_root(soup)
     lines = _visible_lines(root)
     if headline and headline not in lines[:5]:
-        lines = [headline, ""] + lines
+        lines = [headline, "", *lines]
     return RawDocument(
         path=path,
         text="\n".join(lines),

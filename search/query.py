@@ -434,9 +434,7 @@ def _ranked(counts: dict[Any, int]) -> list[FacetValue]:
     return sorted(values, key=lambda item: (-item.count, item.value))
 
 
-def _page_of(
-    results: Any, page: int, per_page: int, score_slot: int
-) -> Iterator[tuple[dict[str, Any], float | None]]:
+def _page_of(results: Any, page: int, per_page: int, score_slot: int) -> Iterator[tuple[dict[str, Any], float | None]]:
     for hit in results[(page - 1) * per_page : page * per_page]:
         key = hit.score
         score = -key[score_slot] if isinstance(key, tuple) else key
