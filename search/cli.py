@@ -249,5 +249,22 @@ def stats_command(obj: _Context, as_json: bool) -> None:
         click.echo(f"{label:<10} {listed}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (localhost only by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.pass_obj
+def serve_command(obj: _Context, host: str, port: int, threads: int) -> None:
+    """Serve the web search UI and JSON API (builds the index from samples/ on first start)."""
+    import waitress
+
+    from web import create_app
+
+    ensure_index(obj.index_dir)
+    app = create_app({"INDEX_DIR": str(obj.index_dir)})
+    click.echo(f"Serving {obj.index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="police-search")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -224,7 +224,8 @@ class SearchEngine:
 
     def __init__(self, index_dir: Path | str | None = None):
         self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
-        self._lock = threading.Lock()
+        # Whoosh searchers are not documented as thread-safe; web workers share one engine.
+        self._lock = threading.RLock()
         self._index = None
         self._searcher: Searcher | None = None
 
@@ -263,6 +264,14 @@ class SearchEngine:
                 raise QueryError(f"could not parse the query: {node.error}")
         return parsed
 
+    def highlight_terms(self, q: str) -> list[str]:
+        """The folded words a page should mark for query ``q`` (none when it does not parse)."""
+        try:
+            with self._lock:
+                return _highlight_terms(self.parse(q or ""))
+        except QueryError:
+            return []
+
     def search(
         self,
         q: str = "",
@@ -272,6 +281,19 @@ class SearchEngine:
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 10,
+    ) -> SearchResult:
+        with self._lock:
+            return self._search(q, district, date_from, date_to, sort, page, per_page)
+
+    def _search(
+        self,
+        q: str,
+        district: str | None,
+        date_from: str | dt.date | None,
+        date_to: str | dt.date | None,
+        sort: str,
+        page: int,
+        per_page: int,
     ) -> SearchResult:
         started = time.perf_counter()
         q = q or ""
@@ -378,8 +400,8 @@ class SearchEngine:
         )
 
     def document(self, doc_id: str) -> Document | None:
-        searcher = self._current_searcher()
-        stored = searcher.document(id=doc_id)
+        with self._lock:
+            stored = self._current_searcher().document(id=doc_id)
         if stored is None:
             return None
         meta = stored.get("meta") or {}
@@ -401,6 +423,10 @@ class SearchEngine:
         )
 
     def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return self._stats()
+
+    def _stats(self) -> dict[str, Any]:
         searcher = self._current_searcher()
         overview = self.search("", per_page=1)
         sources = self._count(searcher, wq.Every(), None, ("source",))["source"]

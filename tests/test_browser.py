@@ -1,0 +1,150 @@
+"""End-to-end tests in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+A real HTTP server on localhost serves a real index of the seeds plus synthetic releases.
+The results page for 诈骗 is saved to artifacts/screenshots/ for reviewers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from search.index import sync
+from tests.conftest import REPO, SEEDS
+from tests.synthetic import write_releases
+from web import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("POLICE_SEARCH_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    corpus = tmp_path_factory.mktemp("browser-corpus")
+    for seed in SEEDS:
+        shutil.copy(seed, corpus / seed.name)
+    write_releases(corpus / "synthetic", 30)
+    index_dir = tmp_path_factory.mktemp("browser-index")
+    sync(index_dir, [corpus])
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def total_of(page) -> int:
+    return int(page.locator("#total").inner_text())
+
+
+def test_type_query_and_see_highlighted_results(page, live_server):
+    page.goto(live_server + "/")
+    page.fill("input[name=q]", "诈骗")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"q=%E8%AF%88%E9%AA%97"))
+    marks = page.locator(".hit .snippet mark")
+    assert marks.count() > 0
+    assert set(marks.all_inner_texts()) == {"诈骗"}
+    assert page.input_value("input[name=q]") == "诈骗"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "results-诈骗.png"), full_page=True)
+
+
+def test_district_facet_changes_count_and_chip(page, live_server):
+    page.goto(live_server + "/?q=公安")
+    before = total_of(page)
+    facet = page.locator('a.facet[data-value="九龙坡区"]').first
+    facet_count = int(facet.locator(".count").inner_text())
+    facet.click()
+    page.wait_for_selector('[data-chip="district"]')
+    assert total_of(page) == facet_count < before
+    assert "九龙坡区" in page.locator('[data-chip="district"]').inner_text()
+    page.locator('[data-chip="district"] a').click()
+    page.wait_for_load_state()
+    assert page.locator('[data-chip="district"]').count() == 0
+    assert total_of(page) == before
+
+
+def test_year_bar_filters_by_year(page, live_server):
+    page.goto(live_server + "/")
+    bar = page.locator('#facet-year a.bar[data-value="2025"]')
+    bar.click()
+    page.wait_for_selector('[data-chip="date"]')
+    assert "2025-01-01" in page.locator('[data-chip="date"]').inner_text()
+    dates = [d for d in page.locator(".hit .date").all_inner_texts()]
+    assert dates and all(d.startswith("2025") for d in dates)
+
+
+def test_open_document_from_results(page, live_server):
+    page.goto(live_server + "/?q=萬州")
+    page.locator(".hit h3 a", has_text="萬州區公安局").first.click()
+    page.wait_for_selector("article.document")
+    assert "萬州" in page.locator("article.document h1").inner_text()
+    assert page.locator("article.document .body mark").count() > 0
+    assert "004_2d3a257640d335f2.txt" in page.locator(".filename").inner_text()
+
+
+def test_page_forward_keeps_filters(page, live_server):
+    page.goto(live_server + "/?q=公安&sort=date")
+    first_ids = page.locator(".hit h3 a").evaluate_all("els => els.map(e => e.href)")
+    page.locator('a[rel="next"]').click()
+    page.wait_for_url(re.compile(r"page=2"))
+    assert "sort=date" in page.url
+    second_ids = page.locator(".hit h3 a").evaluate_all("els => els.map(e => e.href)")
+    assert second_ids and not set(first_ids) & set(second_ids)
+    assert page.locator('.pagination strong[aria-current="page"]').inner_text() == "2"
+
+
+def test_phone_width_layout_has_no_horizontal_scroll(browser, live_server):
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(live_server + "/?q=诈骗")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 375
+    page.screenshot(path=str(SCREENSHOTS / "results-phone.png"), full_page=True)
+    context.close()
+
+
+def test_works_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.fill("input[name=q]", "套路贷")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".hit")
+    assert page.locator(".hit mark").first.inner_text() == "套路贷"
+    context.close()

@@ -1,0 +1,14 @@
+"""Configuration objects for ``create_app`` (flaskr style): override by passing a dict or object."""
+
+from __future__ import annotations
+
+from search.index import default_index_dir
+
+
+class DefaultConfig:
+    INDEX_DIR = str(default_index_dir())
+    # Query strings and form posts are tiny; refuse anything large before parsing it.
+    MAX_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    PER_PAGE = 10
+    TEMPLATES_AUTO_RELOAD = False

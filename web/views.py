@@ -1,0 +1,150 @@
+"""Routes: the search page, document pages and the JSON API, all over one ``SearchEngine``."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+
+from search.index import IndexUnavailableError
+from search.query import QueryError, SearchResult
+from search.snippets import highlight
+from web import engine_of
+from web.facets import bar_chart, region_tree
+from web.params import ParamError, SearchParams, month_range, parse, year_range
+
+pages = Blueprint("pages", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+_DOCUMENT_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def _params() -> SearchParams:
+    return parse(request.args, current_app.config["PER_PAGE"])
+
+
+def _link(params: SearchParams, **changes) -> str:
+    return url_for("pages.search", **params.url_args(current_app.config["PER_PAGE"], **changes))
+
+
+@pages.route("/")
+def search():
+    try:
+        params = _params()
+        result = engine_of(current_app).search(**params.engine_kwargs())
+    except (ParamError, QueryError) as error:
+        fallback = SearchParams(q=request.args.get("q", "")[:200])
+        return render_template("search.html", params=fallback, result=None, error=str(error), link=_link), 400
+    except IndexUnavailableError as error:
+        return render_template("error.html", status=503, message=str(error)), 503
+    return render_template("search.html", **_search_context(params, result))
+
+
+def _search_context(params: SearchParams, result: SearchResult) -> dict:
+    chosen_year = params.chosen_year
+    year_active = (
+        str(chosen_year) if chosen_year and (params.date_from, params.date_to) == year_range(chosen_year) else None
+    )
+    month_active = None
+    if chosen_year and not year_active:
+        month_active = (
+            params.date_from[:7] if (params.date_from, params.date_to) == month_range(params.date_from[:7]) else None
+        )
+    years, years_height = bar_chart(
+        result.facets.get("year", []), year_active or (str(chosen_year) if chosen_year else None)
+    )
+    months, months_height = bar_chart(result.facets.get("month", []), month_active)
+
+    def year_link(value: str) -> str:
+        if value == year_active:
+            return _link(params, date_from="", date_to="")
+        start, end = year_range(int(value))
+        return _link(params, date_from=start, date_to=end)
+
+    def month_link(value: str) -> str:
+        if value == month_active:
+            start, end = year_range(int(value[:4]))
+        else:
+            start, end = month_range(value)
+        return _link(params, date_from=start, date_to=end)
+
+    def district_link(name: str) -> str:
+        return _link(params, district="" if _same_place(params.district, name) else name)
+
+    return {
+        "params": params,
+        "result": result,
+        "error": None,
+        "tree": region_tree(result.facets),
+        "years": years,
+        "years_height": years_height,
+        "months": months,
+        "months_height": months_height,
+        "chosen_year": chosen_year,
+        "year_link": year_link,
+        "month_link": month_link,
+        "district_link": district_link,
+        "is_active_place": lambda name: _same_place(params.district, name),
+        "link": lambda **changes: _link(params, **changes),
+        "page_numbers": _page_numbers(result.page, result.pages),
+    }
+
+
+def _same_place(selected: str, name: str) -> bool:
+    if not selected:
+        return False
+    from search import gazetteer
+    from search.normalise import fold_text
+
+    return (gazetteer.load().canonical_name(fold_text(selected)) or selected) == name
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 20 (None marks a gap)."""
+    wanted = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
+    numbers: list[int | None] = []
+    for number in sorted(wanted):
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+@pages.route("/doc/<doc_id>")
+def document(doc_id: str):
+    if not _DOCUMENT_ID.fullmatch(doc_id):
+        abort(404, description="没有这篇通报。")
+    engine = engine_of(current_app)
+    found = engine.document(doc_id)
+    if found is None:
+        abort(404, description="没有这篇通报。")
+    query = request.args.get("q", "")[:1000]
+    terms = engine.highlight_terms(query) if query else []
+    return render_template(
+        "document.html",
+        document=found,
+        query=query,
+        title_html=highlight(found.title, terms),
+        paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
+        back=url_for("pages.search", q=query) if query else url_for("pages.search"),
+    )
+
+
+@api.route("/search")
+def api_search():
+    try:
+        params = _params()
+        result = engine_of(current_app).search(**params.engine_kwargs())
+    except (ParamError, QueryError) as error:
+        return jsonify(error=str(error)), 400
+    except IndexUnavailableError as error:
+        return jsonify(error=str(error)), 503
+    return jsonify(result.as_dict())
+
+
+@api.route("/documents/<doc_id>")
+def api_document(doc_id: str):
+    found = engine_of(current_app).document(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
+    if found is None:
+        return jsonify(error=f"no document with id {doc_id!r}"), 404
+    return jsonify(found.as_dict())
