@@ -260,8 +260,11 @@ def serve_command(obj: _Context, host: str, port: int, threads: int) -> None:
 
     from web import create_app
 
+    from search.analysis import segmenter
+
     ensure_index(obj.index_dir)
     app = create_app({"INDEX_DIR": str(obj.index_dir)})
+    segmenter()  # load the dictionary now, not on the first visitor's query
     click.echo(f"Serving {obj.index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="police-search")
 
