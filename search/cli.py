@@ -258,9 +258,8 @@ def serve_command(obj: _Context, host: str, port: int, threads: int) -> None:
     """Serve the web search UI and JSON API (builds the index from samples/ on first start)."""
     import waitress
 
-    from web import create_app
-
     from search.analysis import segmenter
+    from web import create_app
 
     ensure_index(obj.index_dir)
     app = create_app({"INDEX_DIR": str(obj.index_dir)})
