@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from search.index import (
+    IndexBusyError,
     IndexUnavailableError,
     SyncReport,
     default_index_dir,
@@ -24,11 +25,15 @@ from search.index import (
     index_exists,
     list_source_files,
     rebuild,
+    remembered_sources,
     sync,
 )
 from search.query import MAX_PER_PAGE, SORTS, QueryError, SearchEngine
 
 EXIT_USAGE = 2
+EXIT_BUSY = 3
+# Another process may be building the first index right now; wait for it rather than fail.
+FIRST_BUILD_WAIT = 600.0
 _MARK = re.compile(r"</?mark>")
 
 
@@ -47,16 +52,35 @@ def _progress(files: list[Path], enabled: bool) -> tuple[Callable[[Path], None] 
 
 
 def run_sync(
-    index_dir: Path, paths: list[Path], *, full_rebuild: bool = False, show_progress: bool = True
+    index_dir: Path,
+    paths: list[Path],
+    *,
+    full_rebuild: bool = False,
+    show_progress: bool = True,
+    wait: float = 0.0,
 ) -> SyncReport:
     files = list(list_source_files(p.resolve() for p in paths if p.exists()))
     on_file, done = _progress(files, show_progress)
     try:
         if full_rebuild:
-            return rebuild(index_dir, paths, on_file)
-        return sync(index_dir, paths, on_file, files=files)
+            return rebuild(index_dir, paths, on_file, wait=wait)
+        return sync(index_dir, paths, on_file, files=files, wait=wait)
     finally:
         done()
+
+
+def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_json: bool, wait: float) -> None:
+    try:
+        report = run_sync(index_dir, paths, full_rebuild=full_rebuild, show_progress=not as_json, wait=wait)
+    except IndexBusyError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_BUSY)
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(_summary(report))
 
 
 def _summary(report: SyncReport) -> str:
@@ -80,7 +104,10 @@ def ensure_index(index_dir: Path, quiet: bool = False) -> None:
     if not samples.is_dir():
         raise click.ClickException(f"no index in {index_dir} and no samples/ folder to build one from")
     click.echo(f"No index in {index_dir} yet: building it from {samples} first.", err=True)
-    report = run_sync(index_dir, [samples], show_progress=not quiet)
+    try:
+        report = run_sync(index_dir, [samples], show_progress=not quiet, wait=FIRST_BUILD_WAIT)
+    except IndexBusyError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(_summary(report), err=True)
 
 
@@ -112,26 +139,52 @@ def main(ctx: click.Context, index_dir: Path | None) -> None:
     ctx.obj = _Context(index_dir or default_index_dir())
 
 
+_WAIT_OPTION = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another writer to finish before giving up (exit code 3).",
+)
+
+
 @main.command("index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--rebuild", "full_rebuild", is_flag=True, help="Build a fresh index and swap it in.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON line.")
+@_WAIT_OPTION
 @click.pass_obj
-def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool) -> None:
+def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool, wait: float) -> None:
     """Sync PATHS (files or folders; default samples/) into the index.
 
     New files are added, changed ones (by content checksum) updated and deleted ones removed.
     Files that cannot be read are skipped and listed.
     """
-    targets = list(paths) or [default_samples_dir()]
-    try:
-        report = run_sync(obj.index_dir, targets, full_rebuild=full_rebuild, show_progress=not as_json)
-    except IndexUnavailableError as error:
-        raise click.ClickException(str(error)) from None
-    if as_json:
-        _echo_json(report.as_dict())
-    else:
-        click.echo(_summary(report))
+    _sync_and_report(obj.index_dir, list(paths) or [default_samples_dir()], full_rebuild, as_json, wait)
+
+
+@main.command("reindex")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", "full_rebuild", is_flag=True, help="Build a complete fresh index and swap it in.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON line.")
+@_WAIT_OPTION
+@click.pass_obj
+def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool, wait: float) -> None:
+    """Bring the index up to date with its source folders (or PATHS); for cron and timers.
+
+    Adds new files, updates changed ones and removes deleted ones in one atomic commit; with
+    --rebuild, builds a fresh index beside the live one and swaps it in. One writer at a time:
+    if another reindex is running this exits with code 3 (after --wait seconds).
+    """
+    targets = list(paths)
+    if not targets:
+        try:
+            targets = remembered_sources(obj.index_dir)
+        except IndexUnavailableError as error:
+            raise click.ClickException(str(error)) from None
+        if not targets:
+            _fail_usage(f"{obj.index_dir} remembers no source folders yet; name them: police-search reindex PATH ...")
+    _sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
 
 
 def _terminal_text(snippet_html: str, colour: bool) -> str:

@@ -1,15 +1,29 @@
 """Index stage: the Whoosh schema, where indexes live, and syncing source folders into one.
 
 Nothing outside this module and ``query`` imports Whoosh, so the engine can be swapped.
+
+On-disk layout of an index directory::
+
+    index/
+      current -> gen-20261125T073000-1234   symlink, swapped atomically by a rebuild
+      gen-20261125T073000-1234/             one Whoosh index + generation.json (analyser version)
+      police-search.json                    the source folders the index is kept in sync with
+      .writer.lock                          flock()ed by the one process allowed to write
+
+Every change is one Whoosh commit (a new table of contents renamed into place), and a rebuild is
+one symlink replacement, so a reader always sees a complete state.  The writer lock is an advisory
+``flock``: the kernel drops it when its process dies, so a killed run never leaves a stale lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +43,12 @@ from search.load import LoadError, checksum_of, iter_source_files, load_bytes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 META_FILE = "police-search.json"
+GENERATION_FILE = "generation.json"
+CURRENT_LINK = "current"
+LOCK_FILE = ".writer.lock"
 INDEX_NAME = "releases"
+# Crash tests set this to a failpoint name; the process then stops there until killed.
+FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
 SCHEMA_VERSION = 1
 
@@ -44,6 +63,10 @@ class NoIndexError(IndexUnavailableError):
 
 class RebuildNeededError(IndexUnavailableError):
     pass
+
+
+class IndexBusyError(Exception):
+    """Another process holds the writer lock."""
 
 
 def default_index_dir() -> Path:
@@ -115,56 +138,170 @@ def release_fields(release: Release) -> dict[str, Any]:
 
 
 @dataclass
-class IndexMeta:
+class GenerationInfo:
     analyser_version: int = ANALYSER_VERSION
     schema_version: int = SCHEMA_VERSION
+    created: str | None = None
+
+
+@dataclass
+class IndexMeta:
+    """What an index directory remembers across runs: the folders it is kept in sync with."""
+
     sources: list[str] = field(default_factory=list)
     updated: str | None = None
 
     @classmethod
-    def read(cls, index_dir: Path) -> IndexMeta | None:
-        try:
-            data = json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as error:
-            raise IndexUnavailableError(f"index metadata {index_dir / META_FILE} is unreadable: {error}") from None
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
+    def read(cls, index_dir: Path) -> IndexMeta:
+        data = _read_json(index_dir / META_FILE)
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
     def write(self, index_dir: Path) -> None:
-        handle, temporary = tempfile.mkstemp(dir=index_dir, prefix=".meta-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(asdict(self), out, ensure_ascii=False, indent=2)
-        os.replace(temporary, index_dir / META_FILE)
+        _write_json(index_dir / META_FILE, asdict(self))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise IndexUnavailableError(f"{path} is unreadable: {error}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write-then-rename, so a crash leaves the old file or the new one, never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def failpoint(name: str) -> None:
+    """Stop here, announced on stderr, when a crash test asks for it (see ``FAILPOINT_ENV``)."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        sys.stderr.write(f"failpoint {name} reached\n")
+        sys.stderr.flush()
+        while True:
+            time.sleep(60)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation directory readers should open, or None when there is no index."""
+    link = index_dir / CURRENT_LINK
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    generation = index_dir / target
+    return generation if whoosh_index.exists_in(str(generation), indexname=INDEX_NAME) else None
 
 
 def index_exists(index_dir: Path) -> bool:
-    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+    return current_generation(index_dir) is not None
+
+
+def open_generation(generation: Path) -> Index:
+    info = GenerationInfo(
+        **{
+            k: v
+            for k, v in _read_json(generation / GENERATION_FILE).items()
+            if k in GenerationInfo.__dataclass_fields__
+        }
+    )
+    if not (generation / GENERATION_FILE).exists():
+        info.analyser_version = 0
+    if info.analyser_version != ANALYSER_VERSION or info.schema_version != SCHEMA_VERSION:
+        raise RebuildNeededError(
+            f"the index in {generation.parent} was built by analyser v{info.analyser_version} "
+            f"(schema v{info.schema_version}); this version uses analyser v{ANALYSER_VERSION} "
+            f"(schema v{SCHEMA_VERSION}). Rebuild it: police-search reindex --rebuild"
+        )
+    try:
+        return whoosh_index.open_dir(str(generation), indexname=INDEX_NAME)
+    except Exception as error:  # Whoosh raises assorted types for damaged files
+        raise IndexUnavailableError(f"cannot open the index in {generation}: {error}") from None
 
 
 def open_index(index_dir: Path) -> Index:
-    """Open an existing index, refusing one whose tokens the current analyser would not match."""
-    if not index_exists(index_dir):
+    """Open the current generation, refusing one whose tokens this analyser would not match."""
+    generation = current_generation(index_dir)
+    if generation is None:
         raise NoIndexError(f"no index in {index_dir}; build one with: police-search index [PATH ...]")
-    meta = IndexMeta.read(index_dir) or IndexMeta(analyser_version=0)
-    if meta.analyser_version != ANALYSER_VERSION or meta.schema_version != SCHEMA_VERSION:
-        raise RebuildNeededError(
-            f"the index in {index_dir} was built by analyser v{meta.analyser_version} "
-            f"(schema v{meta.schema_version}); this version uses analyser v{ANALYSER_VERSION} "
-            f"(schema v{SCHEMA_VERSION}). Rebuild it: police-search index --rebuild"
-        )
+    return open_generation(generation)
+
+
+def _new_generation(index_dir: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    generation = index_dir / f"gen-{stamp}-{os.getpid()}"
+    generation.mkdir(parents=True)
+    whoosh_index.create_in(str(generation), build_schema(), indexname=INDEX_NAME)
+    _write_json(generation / GENERATION_FILE, asdict(GenerationInfo(created=_now())))
+    return generation
+
+
+def _point_current_at(index_dir: Path, generation: Path) -> None:
+    """Atomically make ``generation`` the one readers open (rename of a fresh symlink)."""
+    temporary = index_dir / f".{CURRENT_LINK}-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    os.symlink(generation.name, temporary)
+    os.replace(temporary, index_dir / CURRENT_LINK)
+    _fsync_dir(index_dir)
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
     try:
-        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
-    except Exception as error:  # Whoosh raises assorted types for damaged files
-        raise IndexUnavailableError(f"cannot open the index in {index_dir}: {error}") from None
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
-def create_index(index_dir: Path) -> Index:
+def _remove_stale_generations(index_dir: Path) -> None:
+    """Delete generations no reader will open again (left by rebuilds, finished or killed).
+
+    Only called under the writer lock, so no other writer is building one right now.
+    """
+    current = current_generation(index_dir)
+    for entry in index_dir.iterdir():
+        if entry.name.startswith("gen-") and entry.is_dir() and (current is None or entry.name != current.name):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{CURRENT_LINK}-") or entry.name.startswith(f".{META_FILE}-"):
+            entry.unlink(missing_ok=True)
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the one writer lock of ``index_dir``; ``IndexBusyError`` if it stays taken for ``wait`` s."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    ix = whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
-    IndexMeta().write(index_dir)
-    return ix
+    handle = open(index_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole block
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another police-search process is writing to {index_dir}; try again when it finishes"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
 
 
 @dataclass
@@ -182,10 +319,11 @@ class SyncReport:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     documents: int = 0
+    rebuilt: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -214,28 +352,65 @@ def list_source_files(paths: Iterable[Path]) -> Iterator[Path]:
         yield from iter_source_files(root)
 
 
+def remembered_sources(index_dir: Path) -> list[Path]:
+    return [Path(source) for source in IndexMeta.read(index_dir).sources]
+
+
 def sync(
     index_dir: Path,
     paths: list[Path],
     on_file: ProgressCallback | None = None,
     files: list[Path] | None = None,
+    wait: float = 0.0,
 ) -> SyncReport:
     """Bring the index in line with the files under ``paths``: add new, update changed (by
     content checksum), remove deleted.  One commit, so searches see the old or the new state.
 
     A file that cannot be read or parsed is skipped and reported; the rest of the batch goes on.
+    A source folder that has gone missing is reported and its documents are kept.
     """
+    with writer_lock(index_dir, wait):
+        _remove_stale_generations(index_dir)
+        if not index_exists(index_dir):
+            _point_current_at(index_dir, _new_generation(index_dir))
+        return _sync_generation(index_dir, open_index(index_dir), paths, on_file, files)
+
+
+def rebuild(
+    index_dir: Path, paths: list[Path], on_file: ProgressCallback | None = None, wait: float = 0.0
+) -> SyncReport:
+    """Build a complete fresh generation beside the live one, then swap it in atomically."""
+    with writer_lock(index_dir, wait):
+        _remove_stale_generations(index_dir)
+        generation = _new_generation(index_dir)
+        report = _sync_generation(index_dir, open_generation(generation), paths, on_file, None)
+        failpoint("rebuild:before-swap")
+        _point_current_at(index_dir, generation)
+        failpoint("rebuild:after-swap")
+        _remove_stale_generations(index_dir)
+        report.rebuilt = True
+        return report
+
+
+def _sync_generation(
+    index_dir: Path,
+    ix: Index,
+    paths: list[Path],
+    on_file: ProgressCallback | None,
+    files: list[Path] | None,
+) -> SyncReport:
     started = time.perf_counter()
     report = SyncReport()
     roots = [path.resolve() for path in paths]
+    present = [root for root in roots if root.exists()]
     for root in roots:
-        if not root.exists():
-            report.skipped.append(Skipped(str(root), "no such file or directory"))
-    ix = open_index(index_dir) if index_exists(index_dir) else create_index(index_dir)
+        if root not in present:
+            report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
     stored = _stored_documents(ix)
     if files is None:
-        files = list(list_source_files(root for root in roots if root.exists()))
+        files = list(list_source_files(present))
     seen: set[str] = set()
+    failpoint("sync:start")
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
         for path in files:
@@ -259,55 +434,36 @@ def sync(
                 report.skipped.append(Skipped(str(path), str(error)))
                 continue
             except Exception as error:  # one odd file must not sink the batch
-                report.skipped.append(Skipped(str(path), f"could not be processed: {type(error).__name__}: {error}"))
+                reason = f"could not be processed: {type(error).__name__}: {error}"
+                report.skipped.append(Skipped(str(path), reason))
                 continue
             writer.update_document(**release_fields(release))
             if previous is None:
                 report.added += 1
             else:
                 report.updated += 1
+            if report.added + report.updated == 1:
+                failpoint("sync:after-first-document")
         for path, document in stored.items():
-            if path not in seen and _under(path, roots) and not Path(path).exists():
+            if path not in seen and _under(path, present) and not Path(path).exists():
                 writer.delete_by_term("id", document["id"])
                 report.removed += 1
-        if report.changed:
+        failpoint("sync:before-commit")
+        if report.added or report.updated or report.removed:
             writer.commit()
         else:
             writer.cancel()
     except BaseException:
         writer.cancel()
         raise
-    meta = IndexMeta.read(index_dir) or IndexMeta()
-    meta.sources = sorted({*meta.sources, *(str(root) for root in roots if root.exists())})
-    meta.updated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    failpoint("sync:after-commit")
+    meta = IndexMeta.read(index_dir)
+    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
+    meta.updated = _now()
     meta.write(index_dir)
     report.documents = ix.doc_count()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def rebuild(index_dir: Path, paths: list[Path], on_file: ProgressCallback | None = None) -> SyncReport:
-    """Build a fresh index beside the live one, then swap it in."""
-    index_dir = index_dir.resolve()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=index_dir.parent, prefix=f".{index_dir.name}-build-"))
-    try:
-        report = sync(staging, paths, on_file)
-        retired = index_dir.with_name(f".{index_dir.name}-old-{os.getpid()}")
-        if index_dir.exists():
-            _keep_readme(index_dir, staging)
-            os.replace(index_dir, retired)
-        os.replace(staging, index_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-        return report
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _keep_readme(old: Path, new: Path) -> None:
-    readme = old / "README.md"
-    if readme.exists():
-        shutil.copy2(readme, new / "README.md")
 
 
 @contextmanager

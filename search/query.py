@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 from search import gazetteer
 from search.analysis import query_words
 from search.extract import parse_date
-from search.index import default_index_dir, open_index
+from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.snippets import highlight, snippet
 
@@ -227,6 +227,7 @@ class SearchEngine:
         # Whoosh searchers are not documented as thread-safe; web workers share one engine.
         self._lock = threading.RLock()
         self._index = None
+        self._generation: Path | None = None
         self._searcher: Searcher | None = None
 
     def close(self) -> None:
@@ -235,11 +236,20 @@ class SearchEngine:
                 self._searcher.close()
             self._searcher = None
             self._index = None
+            self._generation = None
 
     def _current_searcher(self) -> Searcher:
+        """The searcher on the newest committed state: a reindex (new commit) or a rebuild (new
+        generation) shows up on the next query, without restarting a long-lived process."""
         with self._lock:
-            if self._index is None:
-                self._index = open_index(self.index_dir)
+            generation = current_generation(self.index_dir)
+            if generation is None:
+                self.close()
+                open_index(self.index_dir)  # raises the "no index" error with its advice
+            if self._index is None or generation != self._generation:
+                self.close()
+                self._index = open_generation(generation)
+                self._generation = generation
             if self._searcher is None:
                 self._searcher = self._index.searcher()
             elif not self._searcher.up_to_date():
