@@ -166,15 +166,15 @@ def _is_byline(text: str) -> bool:
 
 def _join_broken_paragraphs(paragraphs: list[str]) -> list[str]:
     """Re-join a sentence that a photo caption had cut in two."""
-    joined: list[str] = []
+    joined: list[list[str]] = []
     for paragraph in paragraphs:
-        previous = joined[-1] if joined else ""
+        previous = joined[-1][-1] if joined else ""
         looks_cut = len(previous) > _HEADING_MAX or re.search(r"[,，、;；]", previous)
         if previous and looks_cut and not ends_a_sentence(previous):
-            joined[-1] += paragraph
+            joined[-1].append(paragraph)
         else:
-            joined.append(paragraph)
-    return joined
+            joined.append([paragraph])
+    return ["".join(pieces) for pieces in joined]
 
 
 def clean(raw: RawDocument) -> CleanedDocument:
@@ -189,10 +189,11 @@ def clean(raw: RawDocument) -> CleanedDocument:
         if _RELATED_MARKER.match(text):
             result.chrome.extend(rest.text for rest in lines[position:])
             break
-        if _BREADCRUMB.search(text) or (not seen_content and _SITE_NAME_LINE.match(text)):
+        short = len(text) <= 200
+        if short and (_BREADCRUMB.search(text) or (not seen_content and _SITE_NAME_LINE.match(text))):
             result.breadcrumbs.append(text)
             continue
-        if _CHROME.search(text) and len(text) <= 200:
+        if short and _CHROME.search(text):
             result.chrome.append(text)
             continue
         header = parse_header(text)

@@ -10,7 +10,6 @@ import html
 import json
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ import click
 from search.index import (
     IndexBusyError,
     IndexUnavailableError,
+    Progress,
     SyncReport,
     default_index_dir,
     default_samples_dir,
     index_exists,
-    list_source_files,
     rebuild,
     remembered_sources,
     sync,
@@ -31,24 +30,36 @@ from search.index import (
 from search.query import MAX_PER_PAGE, SORTS, QueryError, SearchEngine
 
 EXIT_USAGE = 2
+EXIT_NOTHING_INDEXED = 1
 EXIT_BUSY = 3
 # Another process may be building the first index right now; wait for it rather than fail.
 FIRST_BUILD_WAIT = 600.0
-_MARK = re.compile(r"</?mark>")
+_MARK_SPLIT = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _progress(files: list[Path], enabled: bool) -> tuple[Callable[[Path], None] | None, Callable[[], None]]:
-    """A tqdm bar on a terminal; nothing when piped or asked for JSON."""
-    if not enabled or not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm import tqdm
+class _TerminalProgress(Progress):
+    """A tqdm bar on stderr."""
 
-    bar = tqdm(total=len(files), unit="file", desc="indexing", file=sys.stderr, leave=False)
-    return (lambda _path: bar.update(1)), bar.close
+    def __init__(self) -> None:
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="file", desc="indexing", file=sys.stderr, leave=False)
+
+    def advance(self, path: Path) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_sync(
@@ -59,14 +70,15 @@ def run_sync(
     show_progress: bool = True,
     wait: float = 0.0,
 ) -> SyncReport:
-    files = list(list_source_files(p.resolve() for p in paths if p.exists()))
-    on_file, done = _progress(files, show_progress)
+    """Sync or rebuild, with a progress bar when a person is watching a terminal."""
+    progress = _TerminalProgress() if show_progress and sys.stderr.isatty() else None
     try:
         if full_rebuild:
-            return rebuild(index_dir, paths, on_file, wait=wait)
-        return sync(index_dir, paths, on_file, files=files, wait=wait)
+            return rebuild(index_dir, paths, progress, wait=wait)
+        return sync(index_dir, paths, progress, wait=wait)
     finally:
-        done()
+        if progress is not None:
+            progress.close()
 
 
 def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_json: bool, wait: float) -> None:
@@ -81,6 +93,12 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         click.echo(_summary(report))
+    if report.nothing_indexable:
+        if report.files:
+            click.echo(f"Error: none of the {report.files} files could be indexed", err=True)
+        else:
+            click.echo("Error: nothing to search: no release files (.txt, .html) were found", err=True)
+        sys.exit(EXIT_NOTHING_INDEXED)
 
 
 def _summary(report: SyncReport) -> str:
@@ -92,7 +110,9 @@ def _summary(report: SyncReport) -> str:
     if not report.changed:
         lines.append("nothing changed")
     for skipped in report.skipped:
-        lines.append(f"  skipped {skipped.path}: {skipped.reason}")
+        lines.append(f"  skipped {_printable(skipped.path)}: {skipped.reason}")
+    for warning in report.warnings:
+        lines.append(f"  warning {_printable(warning.path)}: {warning.reason}")
     return "\n".join(lines)
 
 
@@ -187,12 +207,18 @@ def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, 
     _sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
 
 
+def _printable(text: str | None) -> str:
+    """Text from documents with control characters removed, so a release cannot drive the
+    terminal (clear the screen, fake output) through escape sequences."""
+    return _CONTROL.sub("", text or "")
+
+
 def _terminal_text(snippet_html: str, colour: bool) -> str:
-    if colour:
-        marked = snippet_html.replace("<mark>", "\x1b[1;31m").replace("</mark>", "\x1b[0m")
-    else:
-        marked = _MARK.sub("", snippet_html)
-    return html.unescape(marked)
+    pieces = []
+    for index, piece in enumerate(_MARK_SPLIT.split(snippet_html)):
+        text = _printable(html.unescape(piece))
+        pieces.append(f"\x1b[1;31m{text}\x1b[0m" if colour and index % 2 else text)
+    return "".join(pieces)
 
 
 def _fail_usage(message: str) -> None:
@@ -243,9 +269,9 @@ def query_command(
     )
     for number, hit in enumerate(result.hits, start=shown_from):
         place = " / ".join(dict.fromkeys(p for p in (hit.province, hit.city, hit.district) if p)) or "—"
-        title = click.style(hit.title, bold=True) if colour else hit.title
+        title = click.style(_printable(hit.title), bold=True) if colour else _printable(hit.title)
         click.echo(f"\n{number}. {title}", color=colour)
-        click.echo(f"   {hit.date or '日期不详'} · {place} · {hit.source or '来源不详'} · id {hit.id}")
+        click.echo(f"   {hit.date or '日期不详'} · {place} · {_printable(hit.source) or '来源不详'} · id {hit.id}")
         click.echo(f"   {_terminal_text(hit.snippet, colour)}", color=colour)
     if result.total == 0 and (district or date_from or date_to):
         click.echo("No results: try removing the district or date filters.")
@@ -268,16 +294,18 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     if as_json:
         _echo_json(document.as_dict())
         return
-    click.echo(document.title)
+    click.echo(_printable(document.title))
     if document.subtitle:
-        click.echo(f"—— {document.subtitle}")
+        click.echo(f"—— {_printable(document.subtitle)}")
     place = " / ".join(dict.fromkeys(p for p in (document.province, document.city, document.district) if p))
-    click.echo(f"日期 {document.date or '不详'} · 地区 {place or '不详'} · 来源 {document.source or '不详'}")
+    click.echo(
+        f"日期 {document.date or '不详'} · 地区 {place or '不详'} · 来源 {_printable(document.source) or '不详'}"
+    )
     if document.report_year:
         click.echo(f"所述年份 {document.report_year}")
-    click.echo(f"文件 {document.path}\n")
+    click.echo(f"文件 {_printable(document.path)}\n")
     for paragraph in document.paragraphs:
-        click.echo(paragraph + "\n")
+        click.echo(_printable(paragraph) + "\n")
 
 
 @main.command("stats")

@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from whoosh.index import Index
 from search.analysis import ANALYSER_VERSION, ChineseAnalyzer
 from search.clean import clean
 from search.extract import Release, extract
-from search.load import LoadError, checksum_of, iter_source_files, load_bytes
+from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 META_FILE = "police-search.json"
@@ -101,9 +101,22 @@ def build_schema() -> Schema:
     )
 
 
+def path_key(path: Path) -> str:
+    """The absolute path as text that survives JSON and Whoosh, even for names in GBK bytes.
+
+    Undecodable bytes become ``\\xNN``: lossless enough to tell files apart, and the same on
+    every run, so a file keeps its id.
+    """
+    try:
+        absolute = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop: keep the name it was found under
+        absolute = Path(os.path.abspath(path))
+    return os.fsencode(absolute).decode("utf-8", "backslashreplace")
+
+
 def document_id(path: Path) -> str:
     """Stable per file: the same file keeps its id (and URL) across edits and reindexes."""
-    return hashlib.sha1(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return hashlib.sha1(path_key(path).encode("utf-8")).hexdigest()[:16]
 
 
 def release_fields(release: Release) -> dict[str, Any]:
@@ -114,14 +127,14 @@ def release_fields(release: Release) -> dict[str, Any]:
         "body": release.body,
         "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
         "region": release.region.path if release.region else "",
-        "path": str(release.path.resolve()),
+        "path": path_key(release.path),
         "checksum": release.checksum,
         "meta": {
             "title_inferred": release.title_inferred,
             "subtitle": release.subtitle,
             "report_year": release.report_year,
             "encoding": release.encoding,
-            "filename": release.path.name,
+            "filename": os.fsencode(release.path.name).decode("utf-8", "backslashreplace"),
         },
     }
     if release.date:
@@ -317,6 +330,8 @@ class SyncReport:
     removed: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+    files: int = 0
     seconds: float = 0.0
     documents: int = 0
     rebuilt: bool = False
@@ -325,18 +340,31 @@ class SyncReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
+    @property
+    def nothing_indexable(self) -> bool:
+        """Files were offered and not one could be indexed, or there is nothing at all to search."""
+        if self.files:
+            return not (self.added or self.updated or self.unchanged)
+        return self.documents == 0
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         return data
 
 
-ProgressCallback = Callable[[Path], None]
+class Progress:
+    """Told how many files a run will look at, then about each one (the CLI draws a bar)."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, path: Path) -> None:
+        pass
 
 
-def _under(path: str, roots: Iterable[Path]) -> bool:
-    candidate = Path(path)
-    return any(candidate == root or root in candidate.parents for root in roots)
+def _under(key: str, roots: Iterable[Path]) -> bool:
+    return any(key == root_key or key.startswith(root_key.rstrip("/") + "/") for root_key in map(path_key, roots))
 
 
 def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
@@ -347,9 +375,9 @@ def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
         }
 
 
-def list_source_files(paths: Iterable[Path]) -> Iterator[Path]:
+def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
     for root in paths:
-        yield from iter_source_files(root)
+        yield from iter_source_files(root, unlistable)
 
 
 def remembered_sources(index_dir: Path) -> list[Path]:
@@ -359,8 +387,7 @@ def remembered_sources(index_dir: Path) -> list[Path]:
 def sync(
     index_dir: Path,
     paths: list[Path],
-    on_file: ProgressCallback | None = None,
-    files: list[Path] | None = None,
+    progress: Progress | None = None,
     wait: float = 0.0,
 ) -> SyncReport:
     """Bring the index in line with the files under ``paths``: add new, update changed (by
@@ -373,17 +400,15 @@ def sync(
         _remove_stale_generations(index_dir)
         if not index_exists(index_dir):
             _point_current_at(index_dir, _new_generation(index_dir))
-        return _sync_generation(index_dir, open_index(index_dir), paths, on_file, files)
+        return _sync_generation(index_dir, open_index(index_dir), paths, progress or Progress())
 
 
-def rebuild(
-    index_dir: Path, paths: list[Path], on_file: ProgressCallback | None = None, wait: float = 0.0
-) -> SyncReport:
+def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None, wait: float = 0.0) -> SyncReport:
     """Build a complete fresh generation beside the live one, then swap it in atomically."""
     with writer_lock(index_dir, wait):
         _remove_stale_generations(index_dir)
         generation = _new_generation(index_dir)
-        report = _sync_generation(index_dir, open_generation(generation), paths, on_file, None)
+        report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
         failpoint("rebuild:before-swap")
         _point_current_at(index_dir, generation)
         failpoint("rebuild:after-swap")
@@ -396,8 +421,7 @@ def _sync_generation(
     index_dir: Path,
     ix: Index,
     paths: list[Path],
-    on_file: ProgressCallback | None,
-    files: list[Path] | None,
+    progress: Progress,
 ) -> SyncReport:
     started = time.perf_counter()
     report = SyncReport()
@@ -407,36 +431,41 @@ def _sync_generation(
         if root not in present:
             report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
     stored = _stored_documents(ix)
-    if files is None:
-        files = list(list_source_files(present))
+    unlistable: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable))
+    progress.start(len(files))
+    for folder, reason in unlistable:
+        report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
+    protected = [folder for folder, _ in unlistable]
     seen: set[str] = set()
+    report.files = len(files)
     failpoint("sync:start")
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
         for path in files:
-            resolved = str(path.resolve())
-            seen.add(resolved)
+            key = path_key(path)
+            seen.add(key)
             try:
-                data = path.read_bytes()
-            except OSError as error:
-                report.skipped.append(Skipped(str(path), f"cannot read: {error.strerror or error}"))
+                data = read_release_bytes(path)
+            except LoadError as error:
+                report.skipped.append(Skipped(key, str(error)))
                 continue
             finally:
-                if on_file is not None:
-                    on_file(path)
-            previous = stored.get(resolved)
+                progress.advance(path)
+            previous = stored.get(key)
             if previous is not None and previous["checksum"] == checksum_of(data):
                 report.unchanged += 1
                 continue
             try:
                 release = extract(clean(load_bytes(path, data)))
             except LoadError as error:
-                report.skipped.append(Skipped(str(path), str(error)))
+                report.skipped.append(Skipped(key, str(error)))
                 continue
             except Exception as error:  # one odd file must not sink the batch
                 reason = f"could not be processed: {type(error).__name__}: {error}"
-                report.skipped.append(Skipped(str(path), reason))
+                report.skipped.append(Skipped(key, reason))
                 continue
+            report.warnings.extend(Skipped(key, warning) for warning in release.warnings)
             writer.update_document(**release_fields(release))
             if previous is None:
                 report.added += 1
@@ -445,7 +474,8 @@ def _sync_generation(
             if report.added + report.updated == 1:
                 failpoint("sync:after-first-document")
         for path, document in stored.items():
-            if path not in seen and _under(path, present) and not Path(path).exists():
+            gone = path not in seen and _under(path, present) and not _under(path, protected)
+            if gone and not Path(path).exists():
                 writer.delete_by_term("id", document["id"])
                 report.removed += 1
         failpoint("sync:before-commit")

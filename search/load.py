@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,9 @@ HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
 # Anything larger is almost certainly not a press release (and would stall the batch).
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024 * 1024
+# The longest text a release may have after decoding and HTML extraction (~40× a long release).
+MAX_TEXT_CHARS = 2_000_000
 
 _LEGACY_ENCODINGS = ("gb18030", "big5hkscs")
 _ENCODING_ALIASES = {
@@ -65,6 +68,7 @@ _CONTENT_HINT = re.compile(
     r"text[-_]?con|pages?_content|bt_content|artibody)",
     re.IGNORECASE,
 )
+_MAX_CONTENT_CANDIDATES = 200
 _DATE_META_NAMES = {
     "pubdate", "publishdate", "publish_date", "publishtime", "article:published_time",
     "og:release_date", "dc.date", "dc.date.issued", "dcterms.issued", "date", "firstpublishedtime",
@@ -101,14 +105,22 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def iter_source_files(root: Path) -> Iterator[Path]:
-    """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped."""
-    if root.is_file():
+def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+    """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped.
+
+    Folders that cannot be listed are appended to ``unlistable`` with the reason.
+    """
+    if not root.is_dir():
         if is_supported(root):
             yield root
         return
+
+    def report(error: OSError) -> None:
+        if unlistable is not None:
+            unlistable.append((Path(error.filename or root), error.strerror or str(error)))
+
     seen_dirs: set[tuple[int, int]] = set()
-    for directory, subdirectories, files in os.walk(root, followlinks=True):
+    for directory, subdirectories, files in os.walk(root, followlinks=True, onerror=report):
         try:
             stat = os.stat(directory)
         except OSError:
@@ -160,8 +172,13 @@ def _looks_binary(data: bytes) -> bool:
     return controls > max(8, len(sample) // 100)
 
 
-def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode release bytes; returns ``(text, encoding)`` or raises ``LoadError``."""
+def decode(data: bytes, declared: str | None = None, warnings: list[str] | None = None) -> tuple[str, str]:
+    """Decode release bytes; returns ``(text, encoding)`` or raises ``LoadError``.
+
+    ``warnings`` collects what was repaired on the way (a truncated last character, a file whose
+    lines are in different encodings).
+    """
+    warnings = warnings if warnings is not None else []
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
@@ -178,56 +195,102 @@ def decode(data: bytes, declared: str | None = None) -> tuple[str, str]:
         raise LoadError("binary data, not text (NUL or control bytes)")
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates = list(_LEGACY_ENCODINGS)
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data" and error.start >= len(data) - 3:
+            warnings.append("the last character was cut off (truncated multi-byte sequence) and dropped")
+            return data[: error.start].decode("utf-8"), "utf-8"
     preferred = _ENCODING_ALIASES.get((declared or "").lower())
-    if preferred in candidates:
-        candidates.remove(preferred)
-        candidates.insert(0, preferred)
-    scored = []
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        scored.append((_plausibility(text) + (0.05 if encoding == preferred else 0.0), encoding, text))
+    scored = [candidate for candidate in _whole_file_readings(data, preferred)]
+    mixed = _line_by_line_reading(data, preferred)
+    if mixed is not None:
+        scored.append(mixed)
     if not scored:
         raise LoadError("not decodable as UTF-8, GB18030/GBK or Big5")
     score, encoding, text = max(scored, key=lambda item: item[0])
     if score < 0.5:
         raise LoadError("encoding not recognised: no UTF-8, GB18030/GBK or Big5 reading gives ordinary Chinese text")
+    if "+" in encoding:
+        warnings.append(f"lines are in different encodings ({encoding}); each line was decoded on its own")
     return text, encoding
 
 
-def load(path: Path) -> RawDocument:
-    """Read one release file.  Raises ``LoadError`` with a reason a person can act on."""
+def _whole_file_readings(data: bytes, preferred: str | None) -> list[tuple[float, str, str]]:
+    readings = []
+    for encoding in _LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        readings.append((_plausibility(text) + (0.05 if encoding == preferred else 0.0), encoding, text))
+    return readings
+
+
+def _line_by_line_reading(data: bytes, preferred: str | None) -> tuple[float, str, str] | None:
+    """Decode each line on its own (UTF-8 header pasted above a GBK body, and the like)."""
+    lines = data.split(b"\n")
+    if len(lines) < 2:
+        return None
+    decoded: list[str] = []
+    used: set[str] = set()
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+            if not line.isascii():
+                used.add("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        best = max(_whole_file_readings(line, preferred), default=None, key=lambda item: item[0])
+        if best is None:
+            return None
+        decoded.append(best[2])
+        used.add(best[1])
+    if len(used) < 2:
+        return None
+    text = "\n".join(decoded)
+    return _plausibility(text), "+".join(sorted(used)), text
+
+
+def read_release_bytes(path: Path) -> bytes:
+    """The bytes of a release file, refusing what is not a regular file of a sensible size."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LoadError(f"file too large ({size // (1024 * 1024)} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB)")
-        data = path.read_bytes()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise LoadError("not a regular file (a FIFO, device or directory)")
+        if info.st_size > MAX_FILE_BYTES:
+            megabytes = info.st_size / (1024 * 1024)
+            raise LoadError(f"file too large ({megabytes:.1f} MB; at most {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        with open(path, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
     except PermissionError:
         raise LoadError("permission denied") from None
     except OSError as error:
         raise LoadError(f"cannot read: {error.strerror or error}") from None
-    return load_bytes(path, data)
+
+
+def load(path: Path) -> RawDocument:
+    """Read one release file.  Raises ``LoadError`` with a reason a person can act on."""
+    return load_bytes(path, read_release_bytes(path))
 
 
 def load_bytes(path: Path, data: bytes) -> RawDocument:
     if not data.strip():
         raise LoadError("empty file" if not data else "file holds only whitespace")
     checksum = checksum_of(data)
+    warnings: list[str] = []
     if path.suffix.lower() in HTML_SUFFIXES:
         match = _META_CHARSET.search(data[:4096])
         declared = match.group(1).decode("ascii", "ignore") if match else None
-        text, encoding = decode(data, declared)
+        text, encoding = decode(data, declared, warnings)
         document = _from_html(path, text, checksum, encoding)
     else:
-        text, encoding = decode(data)
+        text, encoding = decode(data, warnings=warnings)
         document = RawDocument(path, text, checksum, encoding)
+    document.warnings.extend(warnings)
     if not document.text.strip():
         raise LoadError("no readable text in the file")
+    if len(document.text) > MAX_TEXT_CHARS:
+        raise LoadError(f"text too long ({len(document.text):,} characters; at most {MAX_TEXT_CHARS:,})")
     return document
 
 
@@ -286,11 +349,15 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     """The element holding the article: the longest hinted container, else <article>, else <body>."""
     best: Tag | None = None
     best_length = 0
+    considered = 0
     for element in soup.find_all(True):
         if not isinstance(element, Tag) or element.name in _INVISIBLE_TAGS:
             continue
+        if considered >= _MAX_CONTENT_CANDIDATES:
+            break  # pathological pages nest hinted containers thousands deep
         hints = " ".join([element.get("id") or "", " ".join(element.get("class") or [])])
         if element.name == "article" or (hints.strip() and _CONTENT_HINT.search(hints)):
+            considered += 1
             length = len(element.get_text(strip=True))
             if length > best_length:
                 best, best_length = element, length

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ from search.snippets import highlight, snippet
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 1000
 MAX_PAGE = 10_000
+MAX_QUERY_WORDS = 64
+MAX_EXPANDING_TERMS = 3
 SORTS = ("relevance", "date")
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
 _REGION_FIELDS = ("district", "city", "province")
@@ -130,6 +133,11 @@ class ChineseQueryParser(QueryParser):
     def __init__(self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None):
         super().__init__(None, schema)
         self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
+        self._words_per_field: dict[str, int] = {}
+
+    @property
+    def word_count(self) -> int:
+        return max(self._words_per_field.values(), default=0)
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
@@ -138,6 +146,7 @@ class ChineseQueryParser(QueryParser):
         if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:
             return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
         words = query_words(text)
+        self._words_per_field[fieldname] = self._words_per_field.get(fieldname, 0) + len(words)
         if not words:
             return None
         clauses = []
@@ -152,10 +161,16 @@ class ChineseQueryParser(QueryParser):
         return query
 
 
+_QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
+
+
 def _check_query_text(text: str) -> str:
+    """Normalise what people type (full-width punctuation, Chinese quotes, control characters)
+    and refuse what cannot be parsed, with a message saying what to change."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    normalised = unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS)
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in normalised).strip()
     if cleaned.count('"') % 2:
         raise QueryError('unbalanced quote: close the phrase with a second "')
     depth = 0
@@ -269,10 +284,9 @@ class SearchEngine:
             raise QueryError(f"could not parse the query: {error}") from None
         if parsed is None or parsed is wq.NullQuery:
             return wq.NullQuery
-        for node in _walk(parsed):
-            if getattr(node, "error", None):
-                raise QueryError(f"could not parse the query: {node.error}")
-        return parsed
+        if parser.word_count > MAX_QUERY_WORDS:
+            raise QueryError(f"query has {parser.word_count} words; at most {MAX_QUERY_WORDS}")
+        return _bounded(parsed)
 
     def highlight_terms(self, q: str) -> list[str]:
         """The folded words a page should mark for query ``q`` (none when it does not parse)."""
@@ -450,6 +464,38 @@ class SearchEngine:
             "latest": dates[-1] if dates else None,
             "index": str(self.index_dir.resolve()),
         }
+
+
+def _bounded(parsed: wq.Query) -> wq.Query:
+    """Refuse parse errors and queries that would scan the whole vocabulary.
+
+    A wildcard needs a literal prefix (``诈*`` yes, ``*骗`` and ``?`` no) and a query holds at
+    most ``MAX_EXPANDING_TERMS`` wildcard, prefix or range terms. ``*`` alone means everything.
+    """
+    expanding = 0
+    for node in _walk(parsed):
+        if getattr(node, "error", None):
+            raise QueryError(f"could not parse the query: {node.error}")
+        if isinstance(node, wq.Wildcard) and node.text[:1] in ("*", "?"):
+            raise QueryError(f"a wildcard needs at least one character before * or ?: {node.text!r}")
+        if isinstance(node, (wq.Wildcard, wq.Prefix, wq.TermRange)):
+            expanding += 1
+    if expanding > MAX_EXPANDING_TERMS:
+        raise QueryError(f"at most {MAX_EXPANDING_TERMS} wildcard, prefix or range terms per query")
+    return _everything_once(parsed)
+
+
+def _everything_once(node: wq.Query) -> wq.Query:
+    """``*`` parses to one Every per field, each walking every term; one plain Every is instant."""
+    if isinstance(node, wq.Every):
+        return wq.Every()
+    if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
+        return wq.Every()
+    if isinstance(node, wq.CompoundQuery):
+        return node.__class__([_everything_once(child) for child in node.subqueries], boost=node.boost)
+    if isinstance(node, wq.Not):
+        return wq.Not(_everything_once(node.query), boost=node.boost)
+    return node
 
 
 def _walk(node: wq.Query) -> Iterator[wq.Query]:

@@ -50,6 +50,12 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
     app.register_blueprint(pages)
     app.register_blueprint(api)
 
+    @app.before_request
+    def refuse_huge_query_strings():
+        if len(request.query_string) > app.config["MAX_QUERY_STRING_BYTES"]:
+            return _error_response(414, "查询参数过长。")
+        return None
+
     @app.after_request
     def add_security_headers(response):
         for name, value in SECURITY_HEADERS.items():

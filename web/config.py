@@ -10,5 +10,7 @@ class DefaultConfig:
     # Query strings and form posts are tiny; refuse anything large before parsing it.
     MAX_CONTENT_LENGTH = 64 * 1024
     MAX_FORM_MEMORY_SIZE = 64 * 1024
+    # A 1,000-character query is ~9 KB once percent-encoded; anything far beyond is not a search.
+    MAX_QUERY_STRING_BYTES = 16 * 1024
     PER_PAGE = 10
     TEMPLATES_AUTO_RELOAD = False

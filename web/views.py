@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
@@ -140,6 +141,14 @@ def api_search():
     except IndexUnavailableError as error:
         return jsonify(error=str(error)), 503
     return jsonify(result.as_dict())
+
+
+@api.route("/openapi.json")
+def openapi():
+    """The API's OpenAPI description (also what the fuzz tests generate requests from)."""
+    return current_app.response_class(
+        (Path(current_app.root_path) / "openapi.json").read_bytes(), mimetype="application/json"
+    )
 
 
 @api.route("/documents/<doc_id>")
