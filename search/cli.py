@@ -10,6 +10,7 @@ import html
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,21 +160,30 @@ def main(ctx: click.Context, index_dir: Path | None) -> None:
     ctx.obj = _Context(index_dir or default_index_dir())
 
 
-_WAIT_OPTION = click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another writer to finish before giving up (exit code 3).",
-)
+def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The arguments ``index`` and ``reindex`` share."""
+    decorators = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--rebuild", "full_rebuild", is_flag=True, help="Build a fresh index beside the live one, swap it in."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON line."),
+        click.option(
+            "--wait",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            show_default=True,
+            help="Seconds to wait for another writer to finish before giving up (exit code 3).",
+        ),
+        click.pass_obj,
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
 
 
 @main.command("index")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--rebuild", "full_rebuild", is_flag=True, help="Build a fresh index and swap it in.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON line.")
-@_WAIT_OPTION
-@click.pass_obj
+@_sync_options
 def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool, wait: float) -> None:
     """Sync PATHS (files or folders; default samples/) into the index.
 
@@ -184,11 +194,7 @@ def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as
 
 
 @main.command("reindex")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--rebuild", "full_rebuild", is_flag=True, help="Build a complete fresh index and swap it in.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON line.")
-@_WAIT_OPTION
-@click.pass_obj
+@_sync_options
 def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as_json: bool, wait: float) -> None:
     """Bring the index up to date with its source folders (or PATHS); for cron and timers.
 

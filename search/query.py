@@ -11,11 +11,12 @@ filter except its own, so the counts say what clicking would give.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,17 @@ def _highlight_terms(query: wq.Query) -> list[str]:
     return sorted({term for term in found if term}, key=len, reverse=True)
 
 
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a ``SearchEngine`` method under the engine's lock (web workers share one engine)."""
+
+    @functools.wraps(method)
+    def locked(self: SearchEngine, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class SearchEngine:
     """Long-lived access to one index; reopens its searcher when the index changes."""
 
@@ -288,14 +300,15 @@ class SearchEngine:
             raise QueryError(f"query has {parser.word_count} words; at most {MAX_QUERY_WORDS}")
         return _bounded(parsed)
 
+    @_locked
     def highlight_terms(self, q: str) -> list[str]:
         """The folded words a page should mark for query ``q`` (none when it does not parse)."""
         try:
-            with self._lock:
-                return _highlight_terms(self.parse(q or ""))
+            return _highlight_terms(self.parse(q or ""))
         except QueryError:
             return []
 
+    @_locked
     def search(
         self,
         q: str = "",
@@ -306,19 +319,12 @@ class SearchEngine:
         page: int = 1,
         per_page: int = 10,
     ) -> SearchResult:
-        with self._lock:
-            return self._search(q, district, date_from, date_to, sort, page, per_page)
+        """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
-    def _search(
-        self,
-        q: str,
-        district: str | None,
-        date_from: str | dt.date | None,
-        date_to: str | dt.date | None,
-        sort: str,
-        page: int,
-        per_page: int,
-    ) -> SearchResult:
+        ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
+        strings or ``date`` objects; ``sort`` is ``relevance`` or ``date``. Raises ``QueryError``
+        for anything malformed.
+        """
         started = time.perf_counter()
         q = q or ""
         if sort not in SORTS:
@@ -423,9 +429,9 @@ class SearchEngine:
             title_html=highlight(stored["title"], terms),
         )
 
+    @_locked
     def document(self, doc_id: str) -> Document | None:
-        with self._lock:
-            stored = self._current_searcher().document(id=doc_id)
+        stored = self._current_searcher().document(id=doc_id)
         if stored is None:
             return None
         meta = stored.get("meta") or {}
@@ -446,11 +452,8 @@ class SearchEngine:
             paragraphs=[p for p in stored.get("body", "").split("\n\n") if p],
         )
 
+    @_locked
     def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return self._stats()
-
-    def _stats(self) -> dict[str, Any]:
         searcher = self._current_searcher()
         overview = self.search("", per_page=1)
         sources = self._count(searcher, wq.Every(), None, ("source",))["source"]
@@ -526,17 +529,9 @@ def _page_of(results: Any, page: int, per_page: int, score_slot: int) -> Iterato
 _default_engine: SearchEngine | None = None
 
 
-def search(
-    q: str = "",
-    district: str | None = None,
-    date_from: str | dt.date | None = None,
-    date_to: str | dt.date | None = None,
-    sort: str = "relevance",
-    page: int = 1,
-    per_page: int = 10,
-) -> SearchResult:
-    """Search the default index (``POLICE_SEARCH_INDEX`` or ``index/``)."""
+def search(*args: Any, **kwargs: Any) -> SearchResult:
+    """``SearchEngine.search`` on the default index (``POLICE_SEARCH_INDEX`` or ``index/``)."""
     global _default_engine
     if _default_engine is None:
         _default_engine = SearchEngine()
-    return _default_engine.search(q, district, date_from, date_to, sort, page, per_page)
+    return _default_engine.search(*args, **kwargs)
