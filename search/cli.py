@@ -12,23 +12,21 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from search.index import (
     IndexBusyError,
     IndexUnavailableError,
-    Progress,
-    SyncReport,
     default_index_dir,
     default_samples_dir,
     index_exists,
-    rebuild,
-    remembered_sources,
-    sync,
 )
 from search.query import MAX_PER_PAGE, SORTS, QueryError, SearchEngine
+
+if TYPE_CHECKING:
+    from search.sync import SyncReport
 
 EXIT_USAGE = 2
 EXIT_NOTHING_INDEXED = 1
@@ -43,8 +41,8 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-class _TerminalProgress(Progress):
-    """A tqdm bar on stderr."""
+class _TerminalProgress:
+    """A tqdm bar on stderr (a ``search.sync.Progress``)."""
 
     def __init__(self) -> None:
         self.bar = None
@@ -72,6 +70,9 @@ def run_sync(
     wait: float = 0.0,
 ) -> SyncReport:
     """Sync or rebuild, with a progress bar when a person is watching a terminal."""
+    # Imported here: the indexing pipeline (HTML parser, extractors) is not needed to query.
+    from search.sync import rebuild, sync
+
     progress = _TerminalProgress() if show_progress and sys.stderr.isatty() else None
     try:
         if full_rebuild:
@@ -204,6 +205,8 @@ def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, 
     """
     targets = list(paths)
     if not targets:
+        from search.sync import remembered_sources
+
         try:
             targets = remembered_sources(obj.index_dir)
         except IndexUnavailableError as error:

@@ -9,15 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search import gazetteer
-from search.analysis import coarse_words, corpus_frequency
+from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
+from search.dates import parse_date
 from search.gazetteer import Region
 from search.normalise import fold_text
 
-_DATE_PATTERN = re.compile(
-    r"(?<!\d)(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日)"
-)
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{4,6})?$")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
 _TITLE_MAX = 40
 # Words after a place name that mark the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
@@ -79,26 +76,6 @@ class Release:
         return self.region.province if self.region else None
 
 
-def parse_date(text: str | None) -> dt.date | None:
-    """The first real calendar date in ``text`` (2025-02-21, 2018/12/26, 2025年2月21日, ISO 8601)."""
-    if not text:
-        return None
-    text = fold_text(text)
-    compact = _COMPACT_DATE.match(text.strip())
-    candidates = [compact.groups()] if compact else []
-    for match in _DATE_PATTERN.finditer(text):
-        year, month, day = match.group(1), match.group(2) or match.group(4), match.group(3) or match.group(5)
-        candidates.append((year, month, day))
-    for year, month, day in candidates:
-        try:
-            parsed = dt.date(int(year), int(month), int(day))
-        except ValueError:
-            continue
-        if 1949 <= parsed.year <= 2100:
-            return parsed
-    return None
-
-
 def _title(cleaned: CleanedDocument) -> tuple[str, bool]:
     if cleaned.headline:
         return cleaned.headline, False
@@ -130,7 +107,7 @@ def _is_common_word(name: str) -> bool:
     stem = name[:-1] if name[-1] in "区县市旗" else name
     if len(stem) < 2:
         return True
-    return corpus_frequency(name) >= gazetteer.COMMON_WORD_FREQUENCY
+    return name in common_place_words()
 
 
 def _mentions(segments: list[tuple[str, str]]) -> tuple[list[_Mention], Counter[str], Counter[str]]:
@@ -138,9 +115,12 @@ def _mentions(segments: list[tuple[str, str]]) -> tuple[list[_Mention], Counter[
     mentions: list[_Mention] = []
     city_context: Counter[str] = Counter()
     province_context: Counter[str] = Counter()
+    known = places.name_set
     for text, kind in segments:
-        words = [word.text for word in coarse_words(fold_text(text))]
+        words = word_texts(fold_text(text))
         for index, word in enumerate(words):
+            if word not in known:
+                continue
             following = words[index + 1] if index + 1 < len(words) else ""
             following_two = following + (words[index + 2] if index + 2 < len(words) else "")
             regions = places.districts_named(word)

@@ -152,6 +152,10 @@ class Gazetteer:
                 self.city_aliases.setdefault(municipality, municipality)
                 self.city_aliases.setdefault(municipality[:-1], municipality)
 
+    @functools.cached_property
+    def name_set(self) -> frozenset[str]:
+        return frozenset({*self.by_name, *self.city_aliases, *self.province_aliases})
+
     def names(self) -> list[str]:
         """Every district, city and province name and short form, for the segmenter's dictionary."""
         return sorted({*self.by_name, *self.city_aliases, *self.province_aliases})

@@ -8,11 +8,11 @@ On-disk layout of an index directory::
       current -> gen-20261125T073000-1234   symlink, swapped atomically by a rebuild
       gen-20261125T073000-1234/             one Whoosh index + generation.json (analyser version)
       police-search.json                    the source folders the index is kept in sync with
-      .writer.lock                          flock()ed by the one process allowed to write
+      .writer.lock                          locked (lockf) by the one process allowed to write
 
 Every change is one Whoosh commit (a new table of contents renamed into place), and a rebuild is
-one symlink replacement, so a reader always sees a complete state.  The writer lock is an advisory
-``flock``: the kernel drops it when its process dies, so a killed run never leaves a stale lock.
+one symlink replacement, so a reader always sees a complete state.  The writer lock is a POSIX
+record lock: the kernel drops it when its process dies, so a killed run never leaves a stale lock.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,10 +36,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import Index
 
-from search.analysis import ANALYSER_VERSION, ChineseAnalyzer
-from search.clean import clean
-from search.extract import Release, extract
-from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
+from search.analysis import ANALYSER_VERSION, ChineseAnalyzer, index_terms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 META_FILE = "police-search.json"
@@ -80,12 +77,30 @@ def default_samples_dir() -> Path:
     return PROJECT_ROOT / "samples"
 
 
+class ChineseText(TEXT):
+    """Whoosh's TEXT field with our analyser, indexed through ``analysis.index_terms``.
+
+    Whoosh would run the analyser token by token (a ``Token`` object and a filter chain per
+    term); ``index_terms`` computes the same terms and positions directly (tested equal), so
+    indexing skips that overhead.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(analyzer=ChineseAnalyzer(), **kwargs)
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        postings = index_terms(value)
+        boost = self.format.field_boost
+        encode = self.format.encode
+        for term, positions in postings.items():
+            yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+
+
 def build_schema() -> Schema:
-    analyzer = ChineseAnalyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0),
-        body=TEXT(analyzer=analyzer, stored=True),
+        id=ID(stored=True, unique=True, sortable=True),
+        title=ChineseText(stored=True, field_boost=2.0),
+        body=ChineseText(stored=True),
         date=ID(stored=True),
         datekey=NUMERIC(int, bits=32, sortable=True, default=0),
         year=ID(stored=True, sortable=True),
@@ -95,8 +110,8 @@ def build_schema() -> Schema:
         province=ID(stored=True, sortable=True),
         region=ID(sortable=True),
         source=ID(stored=True, sortable=True),
-        path=ID(stored=True),
-        checksum=ID(stored=True),
+        path=ID(stored=True, sortable=True),
+        checksum=ID(stored=True, sortable=True),
         meta=STORED,
     )
 
@@ -117,37 +132,6 @@ def path_key(path: Path) -> str:
 def document_id(path: Path) -> str:
     """Stable per file: the same file keeps its id (and URL) across edits and reindexes."""
     return hashlib.sha1(path_key(path).encode("utf-8")).hexdigest()[:16]
-
-
-def release_fields(release: Release) -> dict[str, Any]:
-    """One release as Whoosh field values; absent facets are simply not indexed."""
-    fields: dict[str, Any] = {
-        "id": document_id(release.path),
-        "title": release.title,
-        "body": release.body,
-        "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
-        "region": release.region.path if release.region else "",
-        "path": path_key(release.path),
-        "checksum": release.checksum,
-        "meta": {
-            "title_inferred": release.title_inferred,
-            "subtitle": release.subtitle,
-            "report_year": release.report_year,
-            "encoding": release.encoding,
-            "filename": os.fsencode(release.path.name).decode("utf-8", "backslashreplace"),
-        },
-    }
-    if release.date:
-        fields["date"] = release.date.isoformat()
-        fields["year"] = str(release.date.year)
-        fields["month"] = release.date.strftime("%Y-%m")
-    for name in ("district", "city", "province"):
-        value = getattr(release, name)
-        if value:
-            fields[name] = value
-    if release.source:
-        fields["source"] = release.source
-    return fields
 
 
 @dataclass
@@ -193,7 +177,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
@@ -251,16 +235,16 @@ def open_index(index_dir: Path) -> Index:
     return open_generation(generation)
 
 
-def _new_generation(index_dir: Path) -> Path:
+def new_generation(index_dir: Path) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     generation = index_dir / f"gen-{stamp}-{os.getpid()}"
     generation.mkdir(parents=True)
     whoosh_index.create_in(str(generation), build_schema(), indexname=INDEX_NAME)
-    _write_json(generation / GENERATION_FILE, asdict(GenerationInfo(created=_now())))
+    _write_json(generation / GENERATION_FILE, asdict(GenerationInfo(created=now())))
     return generation
 
 
-def _point_current_at(index_dir: Path, generation: Path) -> None:
+def point_current_at(index_dir: Path, generation: Path) -> None:
     """Atomically make ``generation`` the one readers open (rename of a fresh symlink)."""
     temporary = index_dir / f".{CURRENT_LINK}-{os.getpid()}"
     if temporary.is_symlink() or temporary.exists():
@@ -278,7 +262,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(descriptor)
 
 
-def _remove_stale_generations(index_dir: Path) -> None:
+def remove_stale_generations(index_dir: Path) -> None:
     """Delete generations no reader will open again (left by rebuilds, finished or killed).
 
     Only called under the writer lock, so no other writer is building one right now.
@@ -300,9 +284,11 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
     try:
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # lockf (POSIX record lock), not flock: it belongs to this process alone, so
+                # forked writer processes never keep it alive after a crash of this one
+                fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):
                 if time.monotonic() >= deadline:
                     raise IndexBusyError(
                         f"another police-search process is writing to {index_dir}; try again when it finishes"
@@ -315,185 +301,6 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
         yield
     finally:
         handle.close()
-
-
-@dataclass
-class Skipped:
-    path: str
-    reason: str
-
-
-@dataclass
-class SyncReport:
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    warnings: list[Skipped] = field(default_factory=list)
-    files: int = 0
-    seconds: float = 0.0
-    documents: int = 0
-    rebuilt: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt)
-
-    @property
-    def nothing_indexable(self) -> bool:
-        """Files were offered and not one could be indexed, or there is nothing at all to search."""
-        if self.files:
-            return not (self.added or self.updated or self.unchanged)
-        return self.documents == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["seconds"] = round(self.seconds, 3)
-        return data
-
-
-class Progress:
-    """Told how many files a run will look at, then about each one (the CLI draws a bar)."""
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, path: Path) -> None:
-        pass
-
-
-def _under(key: str, roots: Iterable[Path]) -> bool:
-    return any(key == root_key or key.startswith(root_key.rstrip("/") + "/") for root_key in map(path_key, roots))
-
-
-def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
-    with ix.searcher() as searcher:
-        return {
-            fields["path"]: {"id": fields["id"], "checksum": fields["checksum"]}
-            for fields in searcher.all_stored_fields()
-        }
-
-
-def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
-    for root in paths:
-        yield from iter_source_files(root, unlistable)
-
-
-def remembered_sources(index_dir: Path) -> list[Path]:
-    return [Path(source) for source in IndexMeta.read(index_dir).sources]
-
-
-def sync(
-    index_dir: Path,
-    paths: list[Path],
-    progress: Progress | None = None,
-    wait: float = 0.0,
-) -> SyncReport:
-    """Bring the index in line with the files under ``paths``: add new, update changed (by
-    content checksum), remove deleted.  One commit, so searches see the old or the new state.
-
-    A file that cannot be read or parsed is skipped and reported; the rest of the batch goes on.
-    A source folder that has gone missing is reported and its documents are kept.
-    """
-    with writer_lock(index_dir, wait):
-        _remove_stale_generations(index_dir)
-        if not index_exists(index_dir):
-            _point_current_at(index_dir, _new_generation(index_dir))
-        return _sync_generation(index_dir, open_index(index_dir), paths, progress or Progress())
-
-
-def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None, wait: float = 0.0) -> SyncReport:
-    """Build a complete fresh generation beside the live one, then swap it in atomically."""
-    with writer_lock(index_dir, wait):
-        _remove_stale_generations(index_dir)
-        generation = _new_generation(index_dir)
-        report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
-        failpoint("rebuild:before-swap")
-        _point_current_at(index_dir, generation)
-        failpoint("rebuild:after-swap")
-        _remove_stale_generations(index_dir)
-        report.rebuilt = True
-        return report
-
-
-def _sync_generation(
-    index_dir: Path,
-    ix: Index,
-    paths: list[Path],
-    progress: Progress,
-) -> SyncReport:
-    started = time.perf_counter()
-    report = SyncReport()
-    roots = [path.resolve() for path in paths]
-    present = [root for root in roots if root.exists()]
-    for root in roots:
-        if root not in present:
-            report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
-    stored = _stored_documents(ix)
-    unlistable: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable))
-    progress.start(len(files))
-    for folder, reason in unlistable:
-        report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
-    protected = [folder for folder, _ in unlistable]
-    seen: set[str] = set()
-    report.files = len(files)
-    failpoint("sync:start")
-    writer = ix.writer(limitmb=WRITER_MEMORY_MB)
-    try:
-        for path in files:
-            key = path_key(path)
-            seen.add(key)
-            try:
-                data = read_release_bytes(path)
-            except LoadError as error:
-                report.skipped.append(Skipped(key, str(error)))
-                continue
-            finally:
-                progress.advance(path)
-            previous = stored.get(key)
-            if previous is not None and previous["checksum"] == checksum_of(data):
-                report.unchanged += 1
-                continue
-            try:
-                release = extract(clean(load_bytes(path, data)))
-            except LoadError as error:
-                report.skipped.append(Skipped(key, str(error)))
-                continue
-            except Exception as error:  # one odd file must not sink the batch
-                reason = f"could not be processed: {type(error).__name__}: {error}"
-                report.skipped.append(Skipped(key, reason))
-                continue
-            report.warnings.extend(Skipped(key, warning) for warning in release.warnings)
-            writer.update_document(**release_fields(release))
-            if previous is None:
-                report.added += 1
-            else:
-                report.updated += 1
-            if report.added + report.updated == 1:
-                failpoint("sync:after-first-document")
-        for path, document in stored.items():
-            gone = path not in seen and _under(path, present) and not _under(path, protected)
-            if gone and not Path(path).exists():
-                writer.delete_by_term("id", document["id"])
-                report.removed += 1
-        failpoint("sync:before-commit")
-        if report.added or report.updated or report.removed:
-            writer.commit()
-        else:
-            writer.cancel()
-    except BaseException:
-        writer.cancel()
-        raise
-    failpoint("sync:after-commit")
-    meta = IndexMeta.read(index_dir)
-    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
-    meta.updated = _now()
-    meta.write(index_dir)
-    report.documents = ix.doc_count()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 @contextmanager

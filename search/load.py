@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import functools
 import hashlib
 import os
 import re
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Comment, Tag
 
+from search.analysis import common_characters
 from search.normalise import to_simplified
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -137,30 +137,12 @@ def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = No
                 yield path
 
 
-@functools.lru_cache(maxsize=1)
-def _common_characters() -> frozenset[str]:
-    """The ~4,000 most frequent Simplified characters, weighted by jieba's corpus counts.
-
-    Used to tell a GB18030 file from a Big5 one: both byte streams usually decode without error
-    in either codec, but only the right one yields ordinary characters.
-    """
-    from search.analysis import segmenter
-
-    weights: dict[str, int] = {}
-    for word, frequency in segmenter().FREQ.items():
-        if frequency:
-            for char in word:
-                weights[char] = weights.get(char, 0) + frequency
-    ranked = sorted(weights, key=weights.__getitem__, reverse=True)
-    return frozenset(char for char in ranked[:4000] if "\u4e00" <= char <= "\u9fff")
-
-
 def _plausibility(text: str) -> float:
     """Share of ideographs that are common characters once converted to Simplified."""
     ideographs = [c for c in to_simplified(text) if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
     if not ideographs:
         return 0.5
-    common = _common_characters()
+    common = common_characters()
     return sum(1 for c in ideographs if c in common) / len(ideographs)
 
 

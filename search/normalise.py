@@ -8,6 +8,7 @@ text the reader sees, so the folded text keeps a map back to offsets in the orig
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -41,18 +42,43 @@ class FoldedText:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+@functools.lru_cache(maxsize=1)
+def _irregular() -> re.Pattern[str]:
+    """Characters NFKC does not map one-to-one on their own: expansions (… → ..., ㎡ → m2),
+    combining marks and conjoining jamo (which compose with their neighbours)."""
+    irregular = []
+    for code in range(0x80, 0x10000):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        if len(unicodedata.normalize("NFKC", char)) != 1 or unicodedata.combining(char):
+            irregular.append(char)
+    irregular.extend(chr(code) for code in (*range(0x1100, 0x1200), *range(0xA960, 0xA980), *range(0xD7B0, 0xD800)))
+    return re.compile("[" + "".join(re.escape(char) for char in sorted(set(irregular))) + "\U00010000-\U0010ffff]")
+
+
 def _fold_width(text: str) -> tuple[str, list[int] | None]:
-    folded = unicodedata.normalize("NFKC", text)
-    if len(folded) == len(text):
-        return folded, None
-    # NFKC expanded or merged something (e.g. ㎡ → m2): redo it per character so every output
+    if text.isascii():
+        return text, None
+    irregular = _irregular()
+    if not irregular.search(text):
+        return unicodedata.normalize("NFKC", text), None
+    # Map regular stretches in one go and irregular characters one by one, so every output
     # character knows its source.
     pieces: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(text):
-        normalised = unicodedata.normalize("NFKC", char)
+    last = 0
+    for match in irregular.finditer(text):
+        if match.start() > last:
+            pieces.append(unicodedata.normalize("NFKC", text[last : match.start()]))
+            origin.extend(range(last, match.start()))
+        normalised = unicodedata.normalize("NFKC", match.group())
         pieces.append(normalised)
-        origin.extend([index] * len(normalised))
+        origin.extend([match.start()] * len(normalised))
+        last = match.end()
+    if last < len(text):
+        pieces.append(unicodedata.normalize("NFKC", text[last:]))
+        origin.extend(range(last, len(text)))
     return "".join(pieces), origin
 
 

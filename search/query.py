@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 import re
 import threading
 import time
@@ -28,8 +29,9 @@ from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.searching import Searcher
 
 from search import gazetteer
-from search.analysis import query_words
-from search.extract import parse_date
+from search.analysis import Word, is_dictionary_word, query_words
+from search.dates import parse_date
+from search.facets import FacetColumns, apply_filters, date_counts, region_counts
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.snippets import highlight, snippet
@@ -42,7 +44,7 @@ MAX_EXPANDING_TERMS = 3
 SORTS = ("relevance", "date")
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
 _REGION_FIELDS = ("district", "city", "province")
-_FACET_FIELDS = ("district", "city", "province", "region", "year", "month")
+_REGION_FACETS = ("district", "city", "province", "region")
 _FIELD_SYNTAX = re.compile(r"(?<![\w])([A-Za-z_][A-Za-z0-9_]*)\s*:")
 
 
@@ -150,16 +152,19 @@ class ChineseQueryParser(QueryParser):
         self._words_per_field[fieldname] = self._words_per_field.get(fieldname, 0) + len(words)
         if not words:
             return None
-        clauses = []
-        for word in words:
-            if len(word.parts) > 1:
-                clauses.append(wq.Or([wq.Term(fieldname, word.text), wq.Phrase(fieldname, list(word.parts))]))
-            else:
-                clauses.append(wq.Term(fieldname, word.text))
+        clauses = [_word_query(fieldname, word) for word in words]
         query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
         if boost != 1.0:
             query = query.with_boost(boost)
         return query
+
+
+def _word_query(fieldname: str, word: Word) -> wq.Query:
+    """A dictionary word is indexed whole wherever it occurs, so its term finds it; a word jieba
+    made up (a name, new slang) may be grouped differently elsewhere, so match its parts in order."""
+    if len(word.parts) == 1 or is_dictionary_word(word.text):
+        return wq.Term(fieldname, word.text)
+    return wq.Phrase(fieldname, list(word.parts))
 
 
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
@@ -256,6 +261,7 @@ class SearchEngine:
         self._index = None
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
+        self._columns: FacetColumns | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -264,6 +270,7 @@ class SearchEngine:
             self._searcher = None
             self._index = None
             self._generation = None
+            self._columns = None
 
     def _current_searcher(self) -> Searcher:
         """The searcher on the newest committed state: a reindex (new commit) or a rebuild (new
@@ -279,9 +286,16 @@ class SearchEngine:
                 self._generation = generation
             if self._searcher is None:
                 self._searcher = self._index.searcher()
+                self._columns = None
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
+                self._columns = None
             return self._searcher
+
+    def _facet_columns(self, searcher: Searcher) -> FacetColumns:
+        if self._columns is None:
+            self._columns = FacetColumns.load(searcher.reader())
+        return self._columns
 
     def parse(self, text: str) -> wq.Query:
         """Parse query syntax, raising ``QueryError`` with a clear message when it is malformed."""
@@ -340,31 +354,59 @@ class SearchEngine:
         searcher = self._current_searcher()
         parsed = self.parse(q)
         browsing = isinstance(parsed, wq.Every)
-        region_filter = self._region_filter(district)
-        date_filter = (
-            wq.NumericRange("datekey", _date_key(start) if start else 1, _date_key(end) if end else None)
-            if start or end
-            else None
-        )
-        combined = _and_filters(region_filter, date_filter)
-        # Hits sort on a (key, key) tuple; the ScoreFacet key is the negated score.
-        if sort == "date" or browsing:
-            sortedby = [sorting.FieldFacet("datekey", reverse=True), sorting.ScoreFacet()]
-            score_slot = 1
+        columns = self._facet_columns(searcher)
+        region = self._region_name(district)
+        date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
+
+        # One pass over the query's matches gives the total and every facet; each facet ignores
+        # its own filter (region counts apply the date filter, year counts the region filter).
+        by_date = sort == "date" or browsing
+        everything_scored = None
+        if browsing:
+            docs = list(searcher.reader().all_doc_ids())
+        elif any(isinstance(node, wq.Phrase) for node in _walk(parsed)):
+            # positional matching is the costly part: do it once, for every match
+            everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
+            everything_scored = everything.top_n
+            docs = [docnum for _, docnum in everything_scored]
         else:
-            sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("datekey", reverse=True)]
-            score_slot = 0
-        results = searcher.search(
-            parsed,
-            filter=combined,
-            limit=page * per_page,
-            sortedby=sortedby,
-            terms=False,
-        )
-        total = len(results)
+            docs = list(searcher.docs_for_query(parsed))
+        matched = apply_filters(columns, docs, region, date_range)
+        regions = region_counts(columns, matched.by_date)
+        chosen_year = start.year if start and end and start.year == end.year else None
+        if chosen_year is not None:
+            # months are offered within the chosen year, counted over that whole year
+            year_docs = apply_filters(
+                columns, matched.by_region, None, (chosen_year * 10000 + 101, chosen_year * 10000 + 1231)
+            )
+            years, _ = date_counts(columns, matched.by_region, None)
+            _, months = date_counts(columns, year_docs.both, chosen_year)
+        else:
+            years, months = date_counts(columns, matched.by_region, None)
+        facets = {name: _ranked(regions[name]) for name in _REGION_FACETS}
+        facets["year"] = sorted(_ranked(years), key=lambda item: item.value, reverse=True)
+        facets["month"] = sorted(_ranked(months), key=lambda item: item.value)
+
         terms = _highlight_terms(parsed)
-        hits = [self._hit(stored, score, terms) for stored, score in _page_of(results, page, per_page, score_slot)]
-        facets = self._facets(searcher, parsed, region_filter, date_filter, start, end)
+        wanted = page * per_page
+        first = (page - 1) * per_page
+        filtering = region is not None or date_range is not None
+        if by_date:
+            datekeys = columns.datekeys
+            # newest first; among equal dates, the most recently indexed first
+            top = heapq.nlargest(wanted, matched.both, key=lambda doc: (datekeys[doc], doc))
+            ranked = [(searcher.stored_fields(doc), None) for doc in top[first:]]
+        elif everything_scored is not None:
+            allowed = set(matched.both) if filtering else None
+            best = [item for item in everything_scored if allowed is None or item[1] in allowed][first:wanted]
+            ranked = [(searcher.stored_fields(doc), score) for score, doc in best]
+        else:
+            # top-k with Whoosh's block-quality skipping: most matches are never scored
+            allowed = set(matched.both) if filtering else None
+            results = searcher.search(parsed, filter=allowed, limit=wanted, terms=False)
+            ranked = [(hit.fields(), hit.score) for hit in results[first:wanted]]
+        hits = [self._hit(fields, score, terms) for fields, score in ranked]
+        total = len(matched.both)
         return SearchResult(
             query=q,
             total=total,
@@ -376,43 +418,19 @@ class SearchEngine:
             highlight_terms=terms,
         )
 
-    def _region_filter(self, district: str | None) -> wq.Query | None:
+    def _region_name(self, district: str | None) -> str | None:
+        """The canonical district, city or province name a filter value designates."""
         if not district or not district.strip():
             return None
         name = district.strip()
-        canonical = gazetteer.load().canonical_name(fold_text(name)) or name
-        return wq.Or([wq.Term(field_name, canonical) for field_name in _REGION_FIELDS])
+        return gazetteer.load().canonical_name(fold_text(name)) or name
 
-    def _facets(
-        self,
-        searcher: Searcher,
-        parsed: wq.Query,
-        region_filter: wq.Query | None,
-        date_filter: wq.Query | None,
-        start: dt.date | None,
-        end: dt.date | None,
-    ) -> dict[str, list[FacetValue]]:
-        # Each facet ignores its own filter: region counts apply the date filter and vice versa.
-        region_counts = self._count(searcher, parsed, date_filter, ("district", "city", "province", "region"))
-        date_counts = self._count(searcher, parsed, region_filter, ("year",))
-        facets = {name: _ranked(region_counts[name]) for name in ("district", "city", "province", "region")}
-        facets["year"] = sorted(_ranked(date_counts["year"]), key=lambda item: item.value, reverse=True)
-        # Months are offered within one chosen year, counted over that whole year.
-        if start and end and start.year == end.year:
-            year_filter = wq.NumericRange("datekey", start.year * 10000 + 101, start.year * 10000 + 1231)
-            month_counts = self._count(searcher, parsed, _and_filters(region_filter, year_filter), ("month",))
-            facets["month"] = sorted(_ranked(month_counts["month"]), key=lambda item: item.value)
-        else:
-            facets["month"] = []
-        return facets
-
-    @staticmethod
-    def _count(
-        searcher: Searcher, parsed: wq.Query, filter_query: wq.Query | None, names: tuple[str, ...]
-    ) -> dict[str, dict[str, int]]:
-        groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in names}
-        results = searcher.search(parsed, filter=filter_query, limit=1, groupedby=groupedby, terms=False)
-        return {name: results.groups(name) for name in names}
+    def _count(self, searcher: Searcher, query: wq.Query, field_name: str) -> dict[str, int]:
+        """Documents per value of a sortable field among the query's matches."""
+        results = searcher.search(
+            query, limit=1, scored=False, groupedby={field_name: sorting.FieldFacet(field_name, maptype=sorting.Count)}
+        )
+        return results.groups(field_name)
 
     def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str]) -> Hit:
         return Hit(
@@ -456,7 +474,7 @@ class SearchEngine:
     def stats(self) -> dict[str, Any]:
         searcher = self._current_searcher()
         overview = self.search("", per_page=1)
-        sources = self._count(searcher, wq.Every(), None, ("source",))["source"]
+        sources = self._count(searcher, wq.Every(), "source")
         dates = sorted(d for d in (fields.get("date") for fields in searcher.all_stored_fields()) if d)
         return {
             "documents": searcher.doc_count(),
@@ -489,9 +507,19 @@ def _bounded(parsed: wq.Query) -> wq.Query:
 
 
 def _everything_once(node: wq.Query) -> wq.Query:
-    """``*`` parses to one Every per field, each walking every term; one plain Every is instant."""
+    """``*`` parses to one Every per field, each walking every term; one plain Every is instant.
+
+    A quoted phrase that is one dictionary word (``"电信诈骗"``) becomes that word's term: every
+    occurrence is indexed as the whole word, so the term finds exactly the same sequence without
+    comparing positions.
+    """
     if isinstance(node, wq.Every):
         return wq.Every()
+    if isinstance(node, wq.Phrase) and node.slop == 1 and node.fieldname in ("title", "body"):
+        words = query_words("".join(node.words))
+        if len(words) == 1 and list(words[0].parts) == list(node.words) and is_dictionary_word(words[0].text):
+            return wq.Term(node.fieldname, words[0].text, boost=node.boost)
+        return node
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
@@ -507,23 +535,9 @@ def _walk(node: wq.Query) -> Iterator[wq.Query]:
         yield from _walk(child)
 
 
-def _and_filters(*filters: wq.Query | None) -> wq.Query | None:
-    present = [f for f in filters if f is not None]
-    if not present:
-        return None
-    return present[0] if len(present) == 1 else wq.And(present)
-
-
 def _ranked(counts: dict[Any, int]) -> list[FacetValue]:
     values = [FacetValue(str(value), count) for value, count in counts.items() if value not in (None, "", b"")]
     return sorted(values, key=lambda item: (-item.count, item.value))
-
-
-def _page_of(results: Any, page: int, per_page: int, score_slot: int) -> Iterator[tuple[dict[str, Any], float | None]]:
-    for hit in results[(page - 1) * per_page : page * per_page]:
-        key = hit.score
-        score = -key[score_slot] if isinstance(key, tuple) else key
-        yield hit.fields(), score
 
 
 _default_engine: SearchEngine | None = None

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from search.index import sync
 from search.query import SearchEngine
+from search.sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

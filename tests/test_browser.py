@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from search.index import sync
+from search.sync import sync
 from tests.conftest import REPO, SEEDS
 from tests.synthetic import write_releases
 from web import create_app

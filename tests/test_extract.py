@@ -6,7 +6,8 @@ import pytest
 
 from search import gazetteer
 from search.clean import clean
-from search.extract import extract, parse_date
+from search.dates import parse_date
+from search.extract import extract
 from search.load import load, load_bytes
 from tests.conftest import SEED_000, SEED_001, SEED_002, SEED_003, SEED_004
 

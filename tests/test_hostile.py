@@ -153,7 +153,7 @@ MARKUP_BODY = (
 
 @pytest.fixture(scope="module")
 def markup_index(tmp_path_factory):
-    from search.index import sync
+    from search.sync import sync
 
     source = tmp_path_factory.mktemp("markup")
     (source / "markup.txt").write_text(f"{MARKUP_TITLE}\n发布时间:2024-02-02\n{MARKUP_BODY}\n", encoding="utf-8")

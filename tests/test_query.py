@@ -139,8 +139,8 @@ def test_document(engine):
 
 
 def test_long_release_still_gets_a_snippet(tmp_path):
-    from search.index import sync
     from search.query import SearchEngine
+    from search.sync import sync
 
     filler = "民警开展日常巡逻工作,维护辖区治安秩序。" * 2500
     text = f"长篇通报\n\n{filler}\n\n最后,警方破获一起套路贷案件。"

@@ -1,0 +1,88 @@
+"""Facet counts and filters computed over columns cached per searcher.
+
+Whoosh's ``groupedby`` looks up every facet of every matching document through several layers of
+Python objects; for a query matching most of 20,000 releases that dominates the response time. Here
+the region and date of every document are read once per searcher into plain lists, so filtering
+and counting a query's matches are a few list comprehensions and ``Counter`` calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FacetColumns:
+    """Per document number: region id and date key; per region id: its path and names."""
+
+    region_ids: list[int]
+    datekeys: list[int]
+    region_paths: list[str]
+    region_names: list[frozenset[str]]
+
+    @classmethod
+    def load(cls, reader: object) -> FacetColumns:
+        paths = list(reader.column_reader("region"))
+        ids: dict[str, int] = {}
+        region_ids = [ids.setdefault(path, len(ids)) for path in paths]
+        region_paths = list(ids)
+        names = [frozenset(part for part in path.split("/") if part) for path in region_paths]
+        return cls(region_ids, list(reader.column_reader("datekey")), region_paths, names)
+
+    def regions_named(self, name: str) -> set[int]:
+        return {rid for rid, names in enumerate(self.region_names) if name in names}
+
+
+@dataclass
+class Filtered:
+    """A query's matches split the way faceted search needs them."""
+
+    both: list[int]  # pass every filter: the hits
+    by_date: list[int]  # pass the date filter: what region counts are over
+    by_region: list[int]  # pass the region filter: what year and month counts are over
+
+
+def apply_filters(
+    columns: FacetColumns, docs: list[int], region: str | None, date_range: tuple[int, int] | None
+) -> Filtered:
+    by_date = docs
+    if date_range is not None:
+        low, high = date_range
+        datekeys = columns.datekeys
+        by_date = [doc for doc in docs if low <= datekeys[doc] <= high]
+    by_region = docs
+    if region is not None:
+        allowed = columns.regions_named(region)
+        region_ids = columns.region_ids
+        by_region = [doc for doc in docs if region_ids[doc] in allowed]
+        both = [doc for doc in by_date if region_ids[doc] in allowed]
+    else:
+        both = by_date
+    return Filtered(both, by_date, by_region)
+
+
+def region_counts(columns: FacetColumns, docs: list[int]) -> dict[str, Counter[str]]:
+    """Counts per region path and per district, city and province name."""
+    per_region = Counter(map(columns.region_ids.__getitem__, docs))
+    counts: dict[str, Counter[str]] = {name: Counter() for name in ("region", "province", "city", "district")}
+    for rid, count in per_region.items():
+        path = columns.region_paths[rid]
+        if not path:
+            continue
+        counts["region"][path] += count
+        province, city, district = [*path.split("/"), "", ""][:3]
+        for facet, value in (("province", province), ("city", city), ("district", district)):
+            if value:
+                counts[facet][value] += count
+    return counts
+
+
+def date_counts(columns: FacetColumns, docs: list[int], year: int | None) -> tuple[Counter[str], Counter[str]]:
+    """Counts per year, and per month of ``year`` when one is chosen."""
+    keys = [key for key in map(columns.datekeys.__getitem__, docs) if key]
+    years = Counter(str(key // 10000) for key in keys)
+    months: Counter[str] = Counter()
+    if year is not None:
+        months = Counter(f"{key // 10000}-{key // 100 % 100:02d}" for key in keys if key // 10000 == year)
+    return years, months

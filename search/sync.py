@@ -1,0 +1,299 @@
+"""Keeping an index in line with source folders: the ``index`` / ``reindex`` job.
+
+Files are read and hashed in this process, and new and changed ones go through load → clean →
+extract here; large batches are analysed and written by Whoosh's multiprocessing writer (one
+sub-writer per core). Either way the run is a single commit. See ``search.index`` for the on-disk layout, the
+writer lock and why every run is atomic.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import multiprocessing.util
+import os
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import Index
+
+from search.clean import clean
+from search.extract import Release, extract
+from search.index import (
+    IndexMeta,
+    document_id,
+    failpoint,
+    index_exists,
+    new_generation,
+    now,
+    open_generation,
+    open_index,
+    path_key,
+    point_current_at,
+    remove_stale_generations,
+    writer_lock,
+)
+from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
+
+WRITER_MEMORY_MB = 128
+WORKERS_ENV = "POLICE_SEARCH_WORKERS"
+# Below this many files to (re)index, starting writer processes costs more than it saves.
+PARALLEL_THRESHOLD = 64
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+    files: int = 0
+    seconds: float = 0.0
+    documents: int = 0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+    @property
+    def nothing_indexable(self) -> bool:
+        """Files were offered and not one could be indexed, or there is nothing at all to search."""
+        if self.files:
+            return not (self.added or self.updated or self.unchanged)
+        return self.documents == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+class Progress:
+    """Told how many files a run will look at, then about each one (the CLI draws a bar)."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, path: Path) -> None:
+        pass
+
+
+def release_fields(release: Release) -> dict[str, Any]:
+    """One release as Whoosh field values; absent facets are simply not indexed."""
+    fields: dict[str, Any] = {
+        "id": document_id(release.path),
+        "title": release.title,
+        "body": release.body,
+        "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
+        "region": release.region.path if release.region else "",
+        "path": path_key(release.path),
+        "checksum": release.checksum,
+        "meta": {
+            "title_inferred": release.title_inferred,
+            "subtitle": release.subtitle,
+            "report_year": release.report_year,
+            "encoding": release.encoding,
+            "filename": os.fsencode(release.path.name).decode("utf-8", "backslashreplace"),
+        },
+    }
+    if release.date:
+        fields["date"] = release.date.isoformat()
+        fields["year"] = str(release.date.year)
+        fields["month"] = release.date.strftime("%Y-%m")
+    for name in ("district", "city", "province"):
+        value = getattr(release, name)
+        if value:
+            fields[name] = value
+    if release.source:
+        fields["source"] = release.source
+    return fields
+
+
+def _release(path: Path, data: bytes) -> tuple[dict[str, Any] | None, str | None, list[str]]:
+    """load → clean → extract one file: its fields, or the reason it cannot be indexed."""
+    try:
+        release = extract(clean(load_bytes(path, data)))
+    except LoadError as error:
+        return None, str(error), []
+    except Exception as error:  # one odd file must not sink the batch
+        return None, f"could not be processed: {type(error).__name__}: {error}", []
+    return release_fields(release), None, list(release.warnings)
+
+
+def _worker_count() -> int:
+    configured = os.environ.get(WORKERS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return os.cpu_count() or 1
+
+
+def _die_with_parent(_: object = None) -> None:
+    """In a forked writer process: exit when the parent dies, so a killed reindex leaves no
+    orphan holding index files or Whoosh's lock."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+multiprocessing.util.register_after_fork(_die_with_parent, _die_with_parent)
+
+
+def _writer(ix: Index, batch: int, fresh: bool) -> Any:
+    """One in-process writer for small batches; for large ones Whoosh's multiprocessing writer,
+    whose sub-writers analyse and write postings on every core (and, into a fresh index, each
+    leave their own segment instead of merging)."""
+    workers = _worker_count()
+    if workers > 1 and batch >= PARALLEL_THRESHOLD:
+        return ix.writer(procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=64)
+    return ix.writer(limitmb=WRITER_MEMORY_MB)
+
+
+def _under(key: str, roots: Iterable[Path]) -> bool:
+    return any(key == root_key or key.startswith(root_key.rstrip("/") + "/") for root_key in map(path_key, roots))
+
+
+def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
+    """path → id and checksum of every document, read from columns (no stored bodies unpickled)."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        if reader.doc_count() == 0:
+            return {}
+        paths, ids, checksums = (reader.column_reader(name) for name in ("path", "id", "checksum"))
+        return {paths[docnum]: {"id": ids[docnum], "checksum": checksums[docnum]} for docnum in reader.all_doc_ids()}
+
+
+def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+    for root in paths:
+        yield from iter_source_files(root, unlistable)
+
+
+def remembered_sources(index_dir: Path) -> list[Path]:
+    return [Path(source) for source in IndexMeta.read(index_dir).sources]
+
+
+def sync(index_dir: Path, paths: list[Path], progress: Progress | None = None, wait: float = 0.0) -> SyncReport:
+    """Bring the index in line with the files under ``paths``: add new, update changed (by
+    content checksum), remove deleted.  One commit, so searches see the old or the new state.
+
+    A file that cannot be read or parsed is skipped and reported; the rest of the batch goes on.
+    A source folder that has gone missing is reported and its documents are kept.
+    """
+    with writer_lock(index_dir, wait):
+        remove_stale_generations(index_dir)
+        if not index_exists(index_dir):
+            point_current_at(index_dir, new_generation(index_dir))
+        return _sync_generation(index_dir, open_index(index_dir), paths, progress or Progress())
+
+
+def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None, wait: float = 0.0) -> SyncReport:
+    """Build a complete fresh generation beside the live one, then swap it in atomically."""
+    with writer_lock(index_dir, wait):
+        remove_stale_generations(index_dir)
+        generation = new_generation(index_dir)
+        report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
+        failpoint("rebuild:before-swap")
+        point_current_at(index_dir, generation)
+        failpoint("rebuild:after-swap")
+        remove_stale_generations(index_dir)
+        report.rebuilt = True
+        return report
+
+
+def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Progress) -> SyncReport:
+    started = time.perf_counter()
+    report = SyncReport()
+    roots = [path.resolve() for path in paths]
+    present = [root for root in roots if root.exists()]
+    for root in roots:
+        if root not in present:
+            report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
+    stored = _stored_documents(ix)
+    unlistable: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable))
+    for folder, reason in unlistable:
+        report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
+    protected = [folder for folder, _ in unlistable]
+    report.files = len(files)
+    progress.start(len(files))
+
+    # Read and hash every file (cheap); only new and changed ones are processed.
+    seen: set[str] = set()
+    jobs: list[Path] = []
+    for path in files:
+        key = path_key(path)
+        seen.add(key)
+        try:
+            data = read_release_bytes(path)
+        except LoadError as error:
+            report.skipped.append(Skipped(key, str(error)))
+            progress.advance(path)
+            continue
+        previous = stored.get(key)
+        if previous is not None and previous["checksum"] == checksum_of(data):
+            report.unchanged += 1
+            progress.advance(path)
+            continue
+        jobs.append(path)
+
+    failpoint("sync:start")
+    writer = _writer(ix, len(jobs), fresh=not stored)
+    try:
+        for path in jobs:
+            key = path_key(path)
+            progress.advance(path)
+            try:
+                data = read_release_bytes(path)
+            except LoadError as error:
+                report.skipped.append(Skipped(key, str(error)))
+                continue
+            fields, problem, warnings = _release(path, data)
+            if fields is None:
+                report.skipped.append(Skipped(key, problem or "could not be processed"))
+                continue
+            report.warnings.extend(Skipped(key, warning) for warning in warnings)
+            if key in stored:
+                writer.update_document(**fields)
+                report.updated += 1
+            else:
+                writer.add_document(**fields)
+                report.added += 1
+            if report.added + report.updated == 1:
+                failpoint("sync:after-first-document")
+        for path, document in stored.items():
+            gone = path not in seen and _under(path, present) and not _under(path, protected)
+            if gone and not Path(path).exists():
+                writer.delete_by_term("id", document["id"])
+                report.removed += 1
+        failpoint("sync:before-commit")
+        if report.added or report.updated or report.removed:
+            writer.commit()
+        else:
+            writer.cancel()
+    except BaseException:
+        writer.cancel()
+        raise
+    failpoint("sync:after-commit")
+    meta = IndexMeta.read(index_dir)
+    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
+    meta.updated = now()
+    meta.write(index_dir)
+    report.documents = ix.doc_count()
+    report.seconds = time.perf_counter() - started
+    return report
