@@ -32,7 +32,7 @@ from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenize
 
 from search.normalise import fold
 
-ANALYSER_VERSION = 2
+ANALYSER_VERSION = 3
 
 # A token must hold a letter, digit or ideograph; punctuation and spaces are not searchable words.
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
@@ -267,6 +267,8 @@ class JiebaTokenizer(Tokenizer):
             terms, position = word_terms(word, position, indexing)
             for text, start, pos in terms:
                 token.text = text
+                # only a whole word can be a stop word: 所 in 派出所 stays searchable
+                token.whole = text == word.text
                 if keeporiginal:
                     token.original = text
                 token.boost = 1.0
@@ -318,7 +320,8 @@ def word_terms(word: Word, position: int, indexing: bool) -> tuple[list[tuple[st
 
 
 class StackedStopFilter(Filter):
-    """Removes stop words, then closes the position gaps they leave.
+    """Removes stop words (whole words only, not parts of longer ones), then numbers positions
+    from 0 without the gaps they leave.
 
     Whoosh's ``StopFilter(renumber=True)`` renumbers token by token, which would pull stacked
     tokens (same position) apart; this one renumbers position by position.
@@ -336,16 +339,16 @@ class StackedStopFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         stops = self.stops if self.stops is not None else stop_words()
         last_source_position = None
-        next_position = None
+        next_position = -1
         for token in tokens:
-            if token.text in stops:
+            if token.text in stops and getattr(token, "whole", True):
                 if not token.removestops:
                     token.stopped = True
                     yield token
                 continue
             if token.positions:
                 if last_source_position != token.pos:
-                    next_position = token.pos if next_position is None else next_position + 1
+                    next_position += 1
                     last_source_position = token.pos
                 token.pos = next_position
             yield token
@@ -361,29 +364,20 @@ def index_terms(text: str) -> dict[str, list[int]]:
     a ``Token`` per term: the fast path for bulk indexing (tested equal to the analyser)."""
     stops = stop_words()
     template_of = word_template
+    wordlike = _WORDLIKE.search
     postings: dict[str, list[int]] = {}
     position = 0
-    last_source = -1
-    compact = -1
-    first = True
     for word, _, _ in split_word_runs(segmenter().tokenize(fold(text, lowercase=False).text)):
-        if not _WORDLIKE.search(word):
+        if not (word.isalnum() or wordlike(word)) or word.lower() in stops:
             continue
         template, width = template_of(word, True)
         for term, _, offset in template:
             term = term.lower()
-            if term in stops:
-                continue
-            source = position + offset
-            if source != last_source:
-                compact = source if first else compact + 1
-                first = False
-                last_source = source
             positions = postings.get(term)
             if positions is None:
-                postings[term] = [compact]
+                postings[term] = [position + offset]
             else:
-                positions.append(compact)
+                positions.append(position + offset)
         position += width
     return postings
 

@@ -18,8 +18,11 @@ class FacetColumns:
 
     region_ids: list[int]
     datekeys: list[int]
+    years: list[int]  # 0 when undated
+    months: list[int]  # YYYYMM, 0 when undated
     region_paths: list[str]
     region_names: list[frozenset[str]]
+    region_parts: list[tuple[str, str, str]]  # (province, city, district), "" where unknown
 
     @classmethod
     def load(cls, reader: object) -> FacetColumns:
@@ -28,7 +31,11 @@ class FacetColumns:
         region_ids = [ids.setdefault(path, len(ids)) for path in paths]
         region_paths = list(ids)
         names = [frozenset(part for part in path.split("/") if part) for path in region_paths]
-        return cls(region_ids, list(reader.column_reader("datekey")), region_paths, names)
+        datekeys = list(reader.column_reader("datekey"))
+        years = [key // 10000 for key in datekeys]
+        months = [key // 100 for key in datekeys]
+        parts = [tuple([*path.split("/"), "", ""][:3]) if path else ("", "", "") for path in region_paths]
+        return cls(region_ids, datekeys, years, months, region_paths, names, parts)
 
     def regions_named(self, name: str) -> set[int]:
         return {rid for rid, names in enumerate(self.region_names) if name in names}
@@ -66,23 +73,29 @@ def region_counts(columns: FacetColumns, docs: list[int]) -> dict[str, Counter[s
     """Counts per region path and per district, city and province name."""
     per_region = Counter(map(columns.region_ids.__getitem__, docs))
     counts: dict[str, Counter[str]] = {name: Counter() for name in ("region", "province", "city", "district")}
+    region, province, city, district = (counts[name] for name in ("region", "province", "city", "district"))
+    paths, parts = columns.region_paths, columns.region_parts
     for rid, count in per_region.items():
-        path = columns.region_paths[rid]
-        if not path:
+        if not paths[rid]:
             continue
-        counts["region"][path] += count
-        province, city, district = [*path.split("/"), "", ""][:3]
-        for facet, value in (("province", province), ("city", city), ("district", district)):
-            if value:
-                counts[facet][value] += count
+        region[paths[rid]] += count
+        in_province, in_city, in_district = parts[rid]
+        province[in_province] += count
+        if in_city:
+            city[in_city] += count
+        if in_district:
+            district[in_district] += count
     return counts
 
 
 def date_counts(columns: FacetColumns, docs: list[int], year: int | None) -> tuple[Counter[str], Counter[str]]:
     """Counts per year, and per month of ``year`` when one is chosen."""
-    keys = [key for key in map(columns.datekeys.__getitem__, docs) if key]
-    years = Counter(str(key // 10000) for key in keys)
+    per_year = Counter(map(columns.years.__getitem__, docs))
+    years = Counter({str(value): count for value, count in per_year.items() if value})
     months: Counter[str] = Counter()
     if year is not None:
-        months = Counter(f"{key // 10000}-{key // 100 % 100:02d}" for key in keys if key // 10000 == year)
+        per_month = Counter(map(columns.months.__getitem__, docs))
+        months = Counter(
+            {f"{value // 100}-{value % 100:02d}": n for value, n in per_month.items() if value // 100 == year}
+        )
     return years, months

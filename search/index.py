@@ -47,7 +47,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class IndexUnavailableError(Exception):

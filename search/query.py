@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
+import itertools
 import re
 import threading
 import time
@@ -40,6 +41,9 @@ MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 1000
 MAX_PAGE = 10_000
 MAX_QUERY_WORDS = 64
+# Facets list at most this many values (the most frequent): enough for any screen, and a query
+# over a national corpus would otherwise return thousands of districts.
+FACET_LIMIT = 200
 MAX_EXPANDING_TERMS = 3
 SORTS = ("relevance", "date")
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
@@ -224,6 +228,11 @@ def _highlight_terms(query: wq.Query) -> list[str]:
             if node.fieldname in ("title", "body"):
                 found.append("".join(node.words))
             return
+        if isinstance(node, wq.SpanNear2):  # a phrase matched word by word
+            leaves = [leaf for leaf in _walk(node) if isinstance(leaf, wq.Term)]
+            if leaves and leaves[0].fieldname in ("title", "body"):
+                found.append("".join(leaf.text for leaf in leaves))
+            return
         if isinstance(node, (wq.Term, wq.Prefix)):
             if node.fieldname in ("title", "body") and isinstance(node.text, str):
                 found.append(node.text)
@@ -297,13 +306,17 @@ class SearchEngine:
             self._columns = FacetColumns.load(searcher.reader())
         return self._columns
 
-    def parse(self, text: str) -> wq.Query:
-        """Parse query syntax, raising ``QueryError`` with a clear message when it is malformed."""
+    def parse(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query:
+        """Parse query syntax, raising ``QueryError`` with a clear message when it is malformed.
+
+        Words without a field search ``fields``; the body field also indexes the headline, so
+        ``fields=("body",)`` matches the same documents more cheaply (no union per word).
+        """
         cleaned = _check_query_text(text)
         if not cleaned:
             return wq.Every()
         schema = self._current_searcher().schema
-        parser = ChineseQueryParser(["title", "body"], schema, fieldboosts={"title": 2.0})
+        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0})
         try:
             parsed = parser.parse(cleaned)
         except Exception as error:  # Whoosh's parser raises assorted types on odd input
@@ -364,13 +377,16 @@ class SearchEngine:
         everything_scored = None
         if browsing:
             docs = list(searcher.reader().all_doc_ids())
-        elif any(isinstance(node, wq.Phrase) for node in _walk(parsed)):
-            # positional matching is the costly part: do it once, for every match
-            everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
-            everything_scored = everything.top_n
-            docs = [docnum for _, docnum in everything_scored]
         else:
-            docs = list(searcher.docs_for_query(parsed))
+            matching = self.parse(q, fields=("body",))
+            if any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(matching)):
+                # positional matching is the costly part: do it once, on the body (which holds
+                # the headline too), scoring every match
+                everything = searcher.search(matching, limit=None, scored=not by_date, terms=False)
+                everything_scored = everything.top_n
+                docs = [docnum for _, docnum in everything_scored]
+            else:
+                docs = list(searcher.docs_for_query(matching))
         matched = apply_filters(columns, docs, region, date_range)
         regions = region_counts(columns, matched.by_date)
         chosen_year = start.year if start and end and start.year == end.year else None
@@ -516,10 +532,7 @@ def _everything_once(node: wq.Query) -> wq.Query:
     if isinstance(node, wq.Every):
         return wq.Every()
     if isinstance(node, wq.Phrase) and node.slop == 1 and node.fieldname in ("title", "body"):
-        words = query_words("".join(node.words))
-        if len(words) == 1 and list(words[0].parts) == list(node.words) and is_dictionary_word(words[0].text):
-            return wq.Term(node.fieldname, words[0].text, boost=node.boost)
-        return node
+        return _phrase_by_words(node)
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
@@ -529,15 +542,43 @@ def _everything_once(node: wq.Query) -> wq.Query:
     return node
 
 
+def _phrase_by_words(phrase: wq.Phrase) -> wq.Query:
+    """Match a phrase by its whole dictionary words rather than its parts, when it has some.
+
+    Each dictionary word is indexed whole at the position of its first part, so ``"电信诈骗"``
+    is just the term 电信诈骗, and ``"派出所民警"`` is 派出所 then 民警 exactly two positions
+    later (派出所 has two parts): fewer posting lists to walk than 派出, 所, 民警.
+    """
+    words = query_words("".join(phrase.words))
+    if [part for word in words for part in word.parts] != list(phrase.words):
+        return phrase
+    if not all(len(word.parts) == 1 or is_dictionary_word(word.text) for word in words):
+        return phrase
+    field = phrase.fieldname
+    if len(words) == 1:
+        return wq.Term(field, words[0].text, boost=phrase.boost)
+    matcher: wq.Query = wq.Term(field, words[0].text)
+    for previous, word in itertools.pairwise(words):
+        distance = len(previous.parts)
+        matcher = wq.SpanNear2([matcher, wq.Term(field, word.text)], slop=distance, ordered=True, mindist=distance)
+    return matcher.with_boost(phrase.boost) if phrase.boost != 1.0 else matcher
+
+
 def _walk(node: wq.Query) -> Iterator[wq.Query]:
     yield node
     for child in node.children():
         yield from _walk(child)
 
 
-def _ranked(counts: dict[Any, int]) -> list[FacetValue]:
-    values = [FacetValue(str(value), count) for value, count in counts.items() if value not in (None, "", b"")]
-    return sorted(values, key=lambda item: (-item.count, item.value))
+def _ranked(counts: dict[Any, int], limit: int | None = FACET_LIMIT) -> list[FacetValue]:
+    """Facet values by count (then name), at most ``limit`` of them."""
+    present = [(count, str(value)) for value, count in counts.items() if value not in (None, "", b"")]
+    top = (
+        heapq.nsmallest(limit, present, key=lambda item: (-item[0], item[1]))
+        if limit
+        else sorted(present, key=lambda item: (-item[0], item[1]))
+    )
+    return [FacetValue(value, count) for count, value in top]
 
 
 _default_engine: SearchEngine | None = None

@@ -103,7 +103,16 @@ def snippet(
         variety = sum(1 for term in folded_terms if any(term in word for word in distinct))
         ranked.append((-variety, -len(inside), index, start, end, inside))
     ranked.sort()
-    chosen = sorted(ranked[:fragments], key=lambda item: item[2])
+    chosen = []
+    seen_texts = set()
+    for candidate in ranked:
+        sentence = text[candidate[3] : candidate[4]].strip()
+        if sentence not in seen_texts:  # a sentence repeated in the release is shown once
+            seen_texts.add(sentence)
+            chosen.append(candidate)
+        if len(chosen) == fragments:
+            break
+    chosen.sort(key=lambda item: item[2])
     budget = max(max_chars // max(len(chosen), 1), 40)
     parts = []
     for _, _, _, start, end, inside in chosen:

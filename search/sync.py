@@ -98,7 +98,10 @@ def release_fields(release: Release) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "id": document_id(release.path),
         "title": release.title,
-        "body": release.body,
+        # the headline is indexed with the body, so one field finds every match; the stored
+        # body stays the article alone
+        "body": f"{release.title}\n\n{release.body}",
+        "_stored_body": release.body,
         "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
         "region": release.region.path if release.region else "",
         "path": path_key(release.path),
