@@ -34,6 +34,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
 from search.analysis import ANALYSER_VERSION, ChineseAnalyzer, index_terms
@@ -222,7 +223,9 @@ def open_generation(generation: Path) -> Index:
             f"(schema v{SCHEMA_VERSION}). Rebuild it: police-search reindex --rebuild"
         )
     try:
-        return whoosh_index.open_dir(str(generation), indexname=INDEX_NAME)
+        # Read, not memory-mapped: a long-lived server would otherwise count every index page it
+        # ever touched in its resident memory.
+        return FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
     except Exception as error:  # Whoosh raises assorted types for damaged files
         raise IndexUnavailableError(f"cannot open the index in {generation}: {error}") from None
 

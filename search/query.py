@@ -419,8 +419,10 @@ class SearchEngine:
         else:
             # top-k with Whoosh's block-quality skipping: most matches are never scored
             allowed = set(matched.both) if filtering else None
-            results = searcher.search(parsed, filter=allowed, limit=wanted, terms=False)
-            ranked = [(hit.fields(), hit.score) for hit in results[first:wanted]]
+            ranked = []
+            if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
+                results = searcher.search(parsed, filter=allowed, limit=wanted, terms=False)
+                ranked = [(hit.fields(), hit.score) for hit in results[first:wanted]]
         hits = [self._hit(fields, score, terms) for fields, score in ranked]
         total = len(matched.both)
         return SearchResult(

@@ -40,11 +40,13 @@ from search.index import (
 )
 from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
 
-WRITER_MEMORY_MB = 128
+WRITER_MEMORY_MB = 96
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
 # Below this many files to (re)index, starting writer processes costs more than it saves.
 PARALLEL_THRESHOLD = 64
 _PR_SET_PDEATHSIG = 1
+# Segments with fewer documents than this (or a tenth of the index) are merged on commit.
+SMALL_SEGMENT_DOCS = 2_000
 
 
 @dataclass
@@ -168,6 +170,25 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     return ix.writer(limitmb=WRITER_MEMORY_MB)
 
 
+def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy for incremental commits: fold small segments together, leave big ones.
+
+    Whoosh's default (``MERGE_SMALL``) merges every segment while there are only a few, so a
+    reindex of 1% of a large index would rewrite all of it.
+    """
+    from whoosh.reading import SegmentReader
+
+    total = sum(segment.doc_count_all() for segment in segments)
+    small = max(SMALL_SEGMENT_DOCS, total // 10)
+    keep = [segment for segment in segments if segment.doc_count_all() >= small]
+    for segment in segments:
+        if segment.doc_count_all() < small and segment.doc_count() > 0:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+    return keep
+
+
 def _under(key: str, roots: Iterable[Path]) -> bool:
     return any(key == root_key or key.startswith(root_key.rstrip("/") + "/") for root_key in map(path_key, roots))
 
@@ -286,7 +307,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.removed += 1
         failpoint("sync:before-commit")
         if report.added or report.updated or report.removed:
-            writer.commit()
+            writer.commit(mergetype=merge_small_segments)
         else:
             writer.cancel()
     except BaseException:

@@ -149,3 +149,9 @@ def test_long_release_still_gets_a_snippet(tmp_path):
     sync(tmp_path / "ix", [tmp_path / "src"])
     hit = SearchEngine(tmp_path / "ix").search("套路贷").hits[0]
     assert "<mark>套路贷</mark>" in hit.snippet
+
+
+def test_filter_that_excludes_every_match_gives_no_hits(engine):
+    result = engine.search("套路贷", district="万州区")
+    assert result.total == 0 and result.hits == []
+    assert engine.search("套路贷", date_from="2026-01-01").hits == []

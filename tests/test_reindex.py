@@ -237,7 +237,9 @@ with open({str(log)!r}, "w") as out:
 """
     searcher = subprocess.Popen([sys.executable, "-c", searcher_script], cwd=REPO)
     try:
-        time.sleep(1.0)
+        deadline = time.monotonic() + 120
+        while not (log.exists() and log.read_text().count("\n") >= 3) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the searcher is up and has seen the old state
         report = reindex_json(index_dir)
         assert report["added"] == 1500
         time.sleep(1.0)
