@@ -45,8 +45,9 @@ WORKERS_ENV = "POLICE_SEARCH_WORKERS"
 # Below this many files to (re)index, starting writer processes costs more than it saves.
 PARALLEL_THRESHOLD = 64
 _PR_SET_PDEATHSIG = 1
-# Segments with fewer documents than this (or a tenth of the index) are merged on commit.
-SMALL_SEGMENT_DOCS = 2_000
+# Segments holding less than 1/SMALL_SEGMENT_SHARE of the index are merged on commit; bigger ones
+# are left alone (the new small segment joins them), so an update never rewrites the whole index.
+SMALL_SEGMENT_SHARE = 10
 
 
 @dataclass
@@ -179,7 +180,7 @@ def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
     from whoosh.reading import SegmentReader
 
     total = sum(segment.doc_count_all() for segment in segments)
-    small = max(SMALL_SEGMENT_DOCS, total // 10)
+    small = max(1, total // SMALL_SEGMENT_SHARE)
     keep = [segment for segment in segments if segment.doc_count_all() >= small]
     for segment in segments:
         if segment.doc_count_all() < small and segment.doc_count() > 0:
