@@ -249,6 +249,20 @@ def _highlight_terms(query: wq.Query) -> list[str]:
     return sorted({term for term in found if term}, key=len, reverse=True)
 
 
+def _described(stored: dict[str, Any]) -> dict[str, Any]:
+    """The metadata every hit and document carries, from a document's stored fields."""
+    return {
+        "id": stored["id"],
+        "title": stored["title"],
+        "date": stored.get("date"),
+        "district": stored.get("district"),
+        "city": stored.get("city"),
+        "province": stored.get("province"),
+        "source": stored.get("source"),
+        "path": stored["path"],
+    }
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     """Run a ``SearchEngine`` method under the engine's lock (web workers share one engine)."""
 
@@ -452,14 +466,7 @@ class SearchEngine:
 
     def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str]) -> Hit:
         return Hit(
-            id=stored["id"],
-            title=stored["title"],
-            date=stored.get("date"),
-            district=stored.get("district"),
-            city=stored.get("city"),
-            province=stored.get("province"),
-            source=stored.get("source"),
-            path=stored["path"],
+            **_described(stored),
             score=round(score, 4) if score is not None else None,
             snippet=str(snippet(stored.get("body", ""), terms)),
             title_html=highlight(stored["title"], terms),
@@ -472,17 +479,10 @@ class SearchEngine:
             return None
         meta = stored.get("meta") or {}
         return Document(
-            id=stored["id"],
-            title=stored["title"],
+            **_described(stored),
             title_inferred=bool(meta.get("title_inferred")),
             subtitle=meta.get("subtitle"),
-            date=stored.get("date"),
             report_year=meta.get("report_year"),
-            district=stored.get("district"),
-            city=stored.get("city"),
-            province=stored.get("province"),
-            source=stored.get("source"),
-            path=stored["path"],
             filename=meta.get("filename") or Path(stored["path"]).name,
             encoding=meta.get("encoding"),
             paragraphs=[p for p in stored.get("body", "").split("\n\n") if p],

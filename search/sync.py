@@ -241,6 +241,14 @@ def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None
         return report
 
 
+def _read_or_skip(path: Path, key: str, report: SyncReport) -> bytes | None:
+    try:
+        return read_release_bytes(path)
+    except LoadError as error:
+        report.skipped.append(Skipped(key, str(error)))
+        return None
+
+
 def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Progress) -> SyncReport:
     started = time.perf_counter()
     report = SyncReport()
@@ -264,10 +272,8 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     for path in files:
         key = path_key(path)
         seen.add(key)
-        try:
-            data = read_release_bytes(path)
-        except LoadError as error:
-            report.skipped.append(Skipped(key, str(error)))
+        data = _read_or_skip(path, key, report)
+        if data is None:
             progress.advance(path)
             continue
         previous = stored.get(key)
@@ -283,10 +289,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         for path in jobs:
             key = path_key(path)
             progress.advance(path)
-            try:
-                data = read_release_bytes(path)
-            except LoadError as error:
-                report.skipped.append(Skipped(key, str(error)))
+            # read again rather than keep every changed file in memory since hashing
+            data = _read_or_skip(path, key, report)
+            if data is None:
                 continue
             fields, problem, warnings = _release(path, data)
             if fields is None:
