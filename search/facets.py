@@ -26,7 +26,7 @@ class FacetColumns:
 
     @classmethod
     def load(cls, reader: object) -> FacetColumns:
-        paths = list(reader.column_reader("region"))
+        paths = [value.decode("utf-8") for value in reader.column_reader("region")]
         ids: dict[str, int] = {}
         region_ids = [ids.setdefault(path, len(ids)) for path in paths]
         region_paths = list(ids)

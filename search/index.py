@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
@@ -48,7 +49,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class IndexUnavailableError(Exception):
@@ -98,21 +99,23 @@ class ChineseText(TEXT):
 
 
 def build_schema() -> Schema:
+    """Text fields for search; ID fields for ``field:value`` queries; columns (not indexed) for
+    what is only read per document: bookkeeping for sync, and the facet and date-sort data."""
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         title=ChineseText(stored=True, field_boost=2.0),
         body=ChineseText(stored=True),
-        date=ID(stored=True),
-        datekey=NUMERIC(int, bits=32, sortable=True, default=0),
-        year=ID(stored=True, sortable=True),
-        month=ID(stored=True, sortable=True),
-        district=ID(stored=True, sortable=True),
-        city=ID(stored=True, sortable=True),
-        province=ID(stored=True, sortable=True),
-        region=ID(sortable=True),
+        date=STORED,
+        datekey=COLUMN(NumericColumn("i", default=0)),
+        year=ID(stored=True),
+        district=ID(stored=True),
+        city=ID(stored=True),
+        province=ID(stored=True),
+        region=COLUMN(VarBytesColumn()),  # "province/city/district", UTF-8
         source=ID(stored=True, sortable=True),
-        path=ID(stored=True, sortable=True),
-        checksum=ID(stored=True, sortable=True),
+        path=STORED,
+        path_column=COLUMN(VarBytesColumn()),  # path_key, UTF-8
+        checksum=COLUMN(VarBytesColumn()),  # hex SHA-256, ASCII
         meta=STORED,
     )
 

@@ -106,9 +106,10 @@ def release_fields(release: Release) -> dict[str, Any]:
         "body": f"{release.title}\n\n{release.body}",
         "_stored_body": release.body,
         "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
-        "region": release.region.path if release.region else "",
+        "region": (release.region.path if release.region else "").encode("utf-8"),
         "path": path_key(release.path),
-        "checksum": release.checksum,
+        "path_column": path_key(release.path).encode("utf-8"),
+        "checksum": release.checksum.encode("ascii"),
         "meta": {
             "title_inferred": release.title_inferred,
             "subtitle": release.subtitle,
@@ -120,7 +121,6 @@ def release_fields(release: Release) -> dict[str, Any]:
     if release.date:
         fields["date"] = release.date.isoformat()
         fields["year"] = str(release.date.year)
-        fields["month"] = release.date.strftime("%Y-%m")
     for name in ("district", "city", "province"):
         value = getattr(release, name)
         if value:
@@ -167,7 +167,7 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     leave their own segment instead of merging)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        return ix.writer(procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=64)
+        return ix.writer(procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256)
     return ix.writer(limitmb=WRITER_MEMORY_MB)
 
 
@@ -200,8 +200,16 @@ def _stored_documents(ix: Index) -> dict[str, dict[str, str]]:
         reader = searcher.reader()
         if reader.doc_count() == 0:
             return {}
-        paths, ids, checksums = (reader.column_reader(name) for name in ("path", "id", "checksum"))
-        return {paths[docnum]: {"id": ids[docnum], "checksum": checksums[docnum]} for docnum in reader.all_doc_ids()}
+        paths, ids, checksums = (reader.column_reader(name) for name in ("path_column", "id", "checksum"))
+        return {
+            paths[docnum].decode("utf-8"): {"id": ids[docnum], "checksum": checksums[docnum].decode("ascii")}
+            for docnum in reader.all_doc_ids()
+        }
+
+
+def indexed_documents(index_dir: Path) -> dict[str, dict[str, str]]:
+    """path → id and content checksum of every document in the index."""
+    return _stored_documents(open_index(index_dir))
 
 
 def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:

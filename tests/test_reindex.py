@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from search.index import FAILPOINT_ENV, GENERATION_FILE, current_generation, reader
+from search.index import FAILPOINT_ENV, GENERATION_FILE, current_generation
 from search.query import SearchEngine
+from search.sync import indexed_documents
 from tests.conftest import REPO, SEEDS
 from tests.synthetic import write_releases
 from web import create_app
@@ -72,8 +73,7 @@ def kill_hard(process: subprocess.Popen) -> None:
 
 def state(index_dir: Path) -> dict[str, str]:
     """id → checksum of every document a fresh reader sees."""
-    with reader(index_dir) as searcher:
-        return {fields["id"]: fields["checksum"] for fields in searcher.all_stored_fields()}
+    return {document["id"]: document["checksum"] for document in indexed_documents(index_dir).values()}
 
 
 @pytest.fixture
