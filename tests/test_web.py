@@ -191,3 +191,9 @@ def test_missing_index_is_503(tmp_path):
     client = create_app({"INDEX_DIR": str(tmp_path / "none")}).test_client()
     assert client.get("/api/search").status_code == 503
     assert client.get("/").status_code == 503
+
+
+def test_document_page_keeps_the_query_in_the_search_box(client):
+    hit = client.get("/api/search", query_string={"q": "郾城"}).get_json()["hits"][0]
+    html = client.get(f"/doc/{hit['id']}", query_string={"q": "郾城"}).get_data(as_text=True)
+    assert 'name="q" value="郾城"' in html

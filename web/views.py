@@ -125,6 +125,7 @@ def document(doc_id: str):
         "document.html",
         document=found,
         query=query,
+        params=SearchParams(q=query),
         title_html=highlight(found.title, terms),
         paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
         back=url_for("pages.search", q=query) if query else url_for("pages.search"),
