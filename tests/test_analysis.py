@@ -1,6 +1,6 @@
 """Analysis: jieba tokens with folded script, original offsets and phrase-safe positions."""
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.analysis import ChineseAnalyzer, parts_of, query_words
@@ -67,7 +67,7 @@ def test_parts_are_at_most_two_characters_and_rebuild_the_word():
         assert all(len(part) <= 2 for part in parts)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.sampled_from(list("萬州区公安局电信诈骗ＡＢab12，。 \n㎡①犯罪嫌疑人")), max_size=60))
 def test_offsets_always_slice_the_original_text(text):
     previous_position = -1

@@ -20,6 +20,7 @@ from search.normalise import fold
 from search.snippets import highlight, snippet
 from web import create_app
 
+_FIXTURE_AND_SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 MESSY_TEXT = st.text(
     alphabet=st.one_of(CHINESE, st.characters(), st.sampled_from(list("，。！？“”<>&'\"\n　ＡＢ①㎡萬區"))),
@@ -39,7 +40,7 @@ def test_loader_never_raises_anything_but_load_error(data, suffix):
     assert isinstance(release.title, str) and release.title
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=MESSY_TEXT)
 def test_pipeline_never_raises_on_arbitrary_text(text):
     try:
@@ -49,7 +50,7 @@ def test_pipeline_never_raises_on_arbitrary_text(text):
     extract(clean(raw))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=MESSY_TEXT)
 def test_token_offsets_always_slice_the_original_text(text):
     for token in ChineseAnalyzer()(text, positions=True, chars=True):
@@ -76,7 +77,7 @@ class _TagCollector(HTMLParser):
         self.text.append(data)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=MESSY_TEXT, terms=st.lists(st.text(min_size=1, max_size=4), max_size=4))
 def test_snippets_are_html_whose_only_tags_are_mark(text, terms):
     folded_terms = [fold(term).text for term in terms]
@@ -148,7 +149,7 @@ def fuzz_client(extended_engine):
 
 
 @pytest.mark.slow
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=2500, deadline=None, suppress_health_check=_FIXTURE_AND_SLOW)
 @given(query=_query_strategy())
 def test_fuzz_search_api_never_500(fuzz_client, query):
     pairs = [(name, value) for name, values in query.items() for value in values]
@@ -164,7 +165,7 @@ def test_fuzz_search_api_never_500(fuzz_client, query):
         assert isinstance(body["error"], str) and body["error"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=_FIXTURE_AND_SLOW)
 @given(doc_id=st.text(max_size=40))
 def test_fuzz_document_api_never_500(fuzz_client, doc_id):
     from urllib.parse import quote
