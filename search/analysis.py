@@ -387,8 +387,3 @@ def query_words(text: str) -> list[Word]:
     folded = fold(text)
     stops = stop_words()
     return [word for word in coarse_words(folded.text) if word.text not in stops]
-
-
-def highlight_terms(words: Iterable[str]) -> list[str]:
-    """Folded, lowercased forms of query words, for the snippet matcher."""
-    return [fold(word).text for word in words if word]

@@ -214,7 +214,6 @@ def clean(raw: RawDocument) -> CleanedDocument:
             continue
         if result.headline and result.subtitle is None and not paragraphs and re.match(r"^[—－-]{1,2}", text):
             result.subtitle = text.lstrip("—－- ").strip()
-            paragraphs.append(text)
             continue
         if _is_byline(text):
             result.bylines.append(text)

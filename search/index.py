@@ -49,7 +49,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class IndexUnavailableError(Exception):
@@ -307,14 +307,3 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
         yield
     finally:
         handle.close()
-
-
-@contextmanager
-def reader(index_dir: Path) -> Iterator[Any]:
-    """A Whoosh searcher on the index, closed on exit."""
-    ix = open_index(index_dir)
-    searcher = ix.searcher()
-    try:
-        yield searcher
-    finally:
-        searcher.close()

@@ -26,6 +26,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 2_000_000
 
 _LEGACY_ENCODINGS = ("gb18030", "big5hkscs")
+# A whole-file reading this plausible needs no line-by-line second look for mixed encodings.
+CLEARLY_DECODED = 0.95
 _ENCODING_ALIASES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
@@ -182,10 +184,11 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
             warnings.append("the last character was cut off (truncated multi-byte sequence) and dropped")
             return data[: error.start].decode("utf-8"), "utf-8"
     preferred = _ENCODING_ALIASES.get((declared or "").lower())
-    scored = [candidate for candidate in _whole_file_readings(data, preferred)]
-    mixed = _line_by_line_reading(data, preferred)
-    if mixed is not None:
-        scored.append(mixed)
+    scored = _whole_file_readings(data, preferred)
+    if max((score for score, _, _ in scored), default=0.0) < CLEARLY_DECODED:
+        mixed = _line_by_line_reading(data, preferred)
+        if mixed is not None:
+            scored.append(mixed)
     if not scored:
         raise LoadError("not decodable as UTF-8, GB18030/GBK or Big5")
     score, encoding, text = max(scored, key=lambda item: item[0])

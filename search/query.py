@@ -130,6 +130,15 @@ class Document:
         return asdict(self)
 
 
+def region_name(name: str | None) -> str | None:
+    """The official district, city or province name a filter value designates (九龙坡 →
+    九龙坡区, 萬州區 → 万州区); an unknown name is kept as typed (and matches nothing)."""
+    if not name or not name.strip():
+        return None
+    name = name.strip()
+    return gazetteer.load().canonical_name(fold_text(name)) or name
+
+
 class ChineseQueryParser(QueryParser):
     """Whoosh's parser, with words analysed coarsely and matched at any segmentation.
 
@@ -148,8 +157,7 @@ class ChineseQueryParser(QueryParser):
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
-            canonical = gazetteer.load().canonical_name(fold_text(text)) or text
-            return wq.Term(fieldname, canonical, boost=boost)
+            return wq.Term(fieldname, region_name(text) or text, boost=boost)
         if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:
             return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
         words = query_words(text)
@@ -208,6 +216,10 @@ def as_date(value: str | dt.date | None, name: str) -> dt.date | None:
     if parsed is None:
         raise QueryError(f"{name} is not a real calendar date: {value!r}")
     return parsed
+
+
+def _iso_date(key: int) -> str:
+    return f"{key // 10000:04d}-{key // 100 % 100:02d}-{key % 100:02d}"
 
 
 def _date_key(value: dt.date) -> int:
@@ -382,7 +394,7 @@ class SearchEngine:
         parsed = self.parse(q)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
-        region = self._region_name(district)
+        region = region_name(district)
         date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
 
         # One pass over the query's matches gives the total and every facet; each facet ignores
@@ -450,13 +462,6 @@ class SearchEngine:
             highlight_terms=terms,
         )
 
-    def _region_name(self, district: str | None) -> str | None:
-        """The canonical district, city or province name a filter value designates."""
-        if not district or not district.strip():
-            return None
-        name = district.strip()
-        return gazetteer.load().canonical_name(fold_text(name)) or name
-
     def _count(self, searcher: Searcher, query: wq.Query, field_name: str) -> dict[str, int]:
         """Documents per value of a sortable field among the query's matches."""
         results = searcher.search(
@@ -493,14 +498,15 @@ class SearchEngine:
         searcher = self._current_searcher()
         overview = self.search("", per_page=1)
         sources = self._count(searcher, wq.Every(), "source")
-        dates = sorted(d for d in (fields.get("date") for fields in searcher.all_stored_fields()) if d)
+        datekeys = self._facet_columns(searcher).datekeys
+        dated = [datekeys[doc] for doc in searcher.reader().all_doc_ids() if datekeys[doc]]
         return {
             "documents": searcher.doc_count(),
             "sources": [asdict(value) for value in _ranked(sources)],
             "facets": {name: [asdict(v) for v in values] for name, values in overview.facets.items()},
-            "undated": searcher.doc_count() - len(dates),
-            "earliest": dates[0] if dates else None,
-            "latest": dates[-1] if dates else None,
+            "undated": searcher.doc_count() - len(dated),
+            "earliest": _iso_date(min(dated)) if dated else None,
+            "latest": _iso_date(max(dated)) if dated else None,
             "index": str(self.index_dir.resolve()),
         }
 
@@ -521,10 +527,10 @@ def _bounded(parsed: wq.Query) -> wq.Query:
             expanding += 1
     if expanding > MAX_EXPANDING_TERMS:
         raise QueryError(f"at most {MAX_EXPANDING_TERMS} wildcard, prefix or range terms per query")
-    return _everything_once(parsed)
+    return _cheaper(parsed)
 
 
-def _everything_once(node: wq.Query) -> wq.Query:
+def _cheaper(node: wq.Query) -> wq.Query:
     """``*`` parses to one Every per field, each walking every term; one plain Every is instant.
 
     A quoted phrase that is one dictionary word (``"电信诈骗"``) becomes that word's term: every
@@ -538,9 +544,9 @@ def _everything_once(node: wq.Query) -> wq.Query:
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
-        return node.__class__([_everything_once(child) for child in node.subqueries], boost=node.boost)
+        return node.__class__([_cheaper(child) for child in node.subqueries], boost=node.boost)
     if isinstance(node, wq.Not):
-        return wq.Not(_everything_once(node.query), boost=node.boost)
+        return wq.Not(_cheaper(node.query), boost=node.boost)
     return node
 
 

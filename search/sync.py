@@ -98,12 +98,14 @@ class Progress:
 
 def release_fields(release: Release) -> dict[str, Any]:
     """One release as Whoosh field values; absent facets are simply not indexed."""
+    headline = f"{release.title}\n\n{release.subtitle}" if release.subtitle else release.title
     fields: dict[str, Any] = {
         "id": document_id(release.path),
-        "title": release.title,
-        # the headline is indexed with the body, so one field finds every match; the stored
-        # body stays the article alone
-        "body": f"{release.title}\n\n{release.body}",
+        # the subtitle is searched as part of the headline; the headline is indexed with the body
+        # too, so one field finds every match. What is stored is what a reader is shown.
+        "title": headline,
+        "_stored_title": release.title,
+        "body": f"{headline}\n\n{release.body}",
         "_stored_body": release.body,
         "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
         "region": (release.region.path if release.region else "").encode("utf-8"),

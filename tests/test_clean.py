@@ -88,3 +88,10 @@ def test_every_seed_keeps_substantial_text():
         document = cleaned(seed)
         assert len(document.paragraphs) >= 10
         assert all(paragraph.strip() == paragraph and paragraph for paragraph in document.paragraphs)
+
+
+def test_subtitle_is_metadata_not_a_paragraph():
+    document = cleaned(SEED_003)
+    assert document.subtitle == "市公安局郾城分局工作纪实"
+    assert not any("工作纪实" in paragraph for paragraph in document.paragraphs)
+    assert document.paragraphs[0].startswith("市公安局郾城分局2020年6月正式挂牌成立以来")

@@ -155,3 +155,17 @@ def test_filter_that_excludes_every_match_gives_no_hits(engine):
     result = engine.search("套路贷", district="万州区")
     assert result.total == 0 and result.hits == []
     assert engine.search("套路贷", date_from="2026-01-01").hits == []
+
+
+def test_subtitle_is_searchable_and_shown_once(engine):
+    result = engine.search('"工作纪实"')
+    assert [hit.title for hit in result.hits] == ["亮剑攻坚护平安"]
+    document = engine.document(result.hits[0].id)
+    assert document.subtitle == "市公安局郾城分局工作纪实"
+    assert not any("工作纪实" in paragraph for paragraph in document.paragraphs)
+
+
+def test_stats_dates_and_counts(engine):
+    stats = engine.stats()
+    assert (stats["documents"], stats["undated"]) == (5, 2)
+    assert (stats["earliest"], stats["latest"]) == ("2018-12-26", "2026-01-21")

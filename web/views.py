@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from search.index import IndexUnavailableError
-from search.query import QueryError, SearchResult
+from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
 from web.facets import bar_chart, region_tree
@@ -28,11 +28,17 @@ def _link(params: SearchParams, **changes) -> str:
     return url_for("pages.search", **params.url_args(current_app.config["PER_PAGE"], **changes))
 
 
+def _run_search() -> tuple[SearchParams, SearchResult]:
+    """The request's parameters and their results; raises ParamError, QueryError or
+    IndexUnavailableError, which each view reports in its own format."""
+    params = _params()
+    return params, engine_of(current_app).search(**params.engine_kwargs())
+
+
 @pages.route("/")
 def search():
     try:
-        params = _params()
-        result = engine_of(current_app).search(**params.engine_kwargs())
+        params, result = _run_search()
     except (ParamError, QueryError) as error:
         fallback = SearchParams(q=request.args.get("q", "")[:200])
         return render_template("search.html", params=fallback, result=None, error=str(error), link=_link), 400
@@ -69,8 +75,10 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
             start, end = month_range(value)
         return _link(params, date_from=start, date_to=end)
 
+    selected = region_name(params.district)
+
     def district_link(name: str) -> str:
-        return _link(params, district="" if _same_place(params.district, name) else name)
+        return _link(params, district="" if name == selected else name)
 
     return {
         "params": params,
@@ -85,19 +93,10 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         "year_link": year_link,
         "month_link": month_link,
         "district_link": district_link,
-        "is_active_place": lambda name: _same_place(params.district, name),
+        "is_active_place": lambda name: name == selected,
         "link": lambda **changes: _link(params, **changes),
         "page_numbers": _page_numbers(result.page, result.pages),
     }
-
-
-def _same_place(selected: str, name: str) -> bool:
-    if not selected:
-        return False
-    from search import gazetteer
-    from search.normalise import fold_text
-
-    return (gazetteer.load().canonical_name(fold_text(selected)) or selected) == name
 
 
 def _page_numbers(page: int, pages: int) -> list[int | None]:
@@ -135,8 +134,7 @@ def document(doc_id: str):
 @api.route("/search")
 def api_search():
     try:
-        params = _params()
-        result = engine_of(current_app).search(**params.engine_kwargs())
+        _, result = _run_search()
     except (ParamError, QueryError) as error:
         return jsonify(error=str(error)), 400
     except IndexUnavailableError as error:
