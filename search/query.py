@@ -281,7 +281,12 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def locked(self: SearchEngine, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
-            return method(self, *args, **kwargs)
+            outermost = self._pinned is None
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if outermost:
+                    self._pinned = None
 
     return locked
 
@@ -297,6 +302,9 @@ class SearchEngine:
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
         self._columns: FacetColumns | None = None
+        # One operation (a search, its parse, its facets) sees one snapshot: refreshing midway
+        # would close the reader that the operation is still using.
+        self._pinned: Searcher | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -306,11 +314,14 @@ class SearchEngine:
             self._index = None
             self._generation = None
             self._columns = None
+            self._pinned = None
 
     def _current_searcher(self) -> Searcher:
         """The searcher on the newest committed state: a reindex (new commit) or a rebuild (new
         generation) shows up on the next query, without restarting a long-lived process."""
         with self._lock:
+            if self._pinned is not None:
+                return self._pinned
             generation = current_generation(self.index_dir)
             if generation is None:
                 self.close()
@@ -325,6 +336,7 @@ class SearchEngine:
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
                 self._columns = None
+            self._pinned = self._searcher
             return self._searcher
 
     def _facet_columns(self, searcher: Searcher) -> FacetColumns:
@@ -332,6 +344,7 @@ class SearchEngine:
             self._columns = FacetColumns.load(searcher.reader())
         return self._columns
 
+    @_locked
     def parse(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query:
         """Parse query syntax, raising ``QueryError`` with a clear message when it is malformed.
 

@@ -308,3 +308,31 @@ def test_worker_processes_build_the_same_index_as_one_process(tmp_path):
         assert sorted((h.score, h.id, h.snippet) for h in first.hits) == sorted(
             (h.score, h.id, h.snippet) for h in second.hits
         )
+
+
+def test_index_change_during_one_search_does_not_close_its_reader(source, tmp_path):
+    """A commit landing between a search's first look at the index and its parse must not close
+    the reader the search is using (CI once saw ReaderClosed from exactly this interleaving)."""
+    from search.sync import sync
+
+    index_dir = tmp_path / "ix"
+    sync(index_dir, [source])
+    extra = tmp_path / "extra"
+    write_releases(extra, 3, seed=5)
+
+    class CommitDuringParse(SearchEngine):
+        committed = False
+
+        def parse(self, text, fields=("title", "body")):
+            if not self.committed:
+                self.committed = True
+                sync(index_dir, [source, extra])
+            return super().parse(text, fields)
+
+    engine = CommitDuringParse(index_dir)
+    try:
+        first = engine.search("公安")
+        assert first.total >= 1
+        assert engine.search("").total == len(SEEDS) + 3  # the next search sees the new commit
+    finally:
+        engine.close()
