@@ -32,11 +32,13 @@ from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenize
 
 from search.normalise import fold
 
-ANALYSER_VERSION = 3
+ANALYSER_VERSION = 4
 
 # A token must hold a letter, digit or ideograph; punctuation and spaces are not searchable words.
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _WORD_RUNS = re.compile(r"\w+|\W", re.UNICODE)
+# Runs of ideographs (CJK unified, extension A, compatibility) for the character-bigram field.
+_IDEOGRAPH_RUNS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 # Dictionaries in jieba's user-dictionary format ("word frequency [tag]"), applied in this order.
 DICTIONARIES = ("userdict.txt", "placenames.txt")
 SEGMENTER_ENV = "POLICE_SEARCH_SEGMENTER"
@@ -359,6 +361,12 @@ def ChineseAnalyzer() -> Composable:  # noqa: N802 - named like Whoosh's analyze
     return JiebaTokenizer() | LowercaseFilter() | StackedStopFilter()
 
 
+@functools.lru_cache(maxsize=8)
+def _folded_for_indexing(text: str) -> str:
+    """One fold per document although two fields (words and bigrams) read the same text."""
+    return fold(text, lowercase=False).text
+
+
 def index_terms(text: str) -> dict[str, list[int]]:
     """``{term: [positions]}`` exactly as ``ChineseAnalyzer`` indexes ``text``, without building
     a ``Token`` per term: the fast path for bulk indexing (tested equal to the analyser)."""
@@ -367,7 +375,7 @@ def index_terms(text: str) -> dict[str, list[int]]:
     wordlike = _WORDLIKE.search
     postings: dict[str, list[int]] = {}
     position = 0
-    for word, _, _ in split_word_runs(segmenter().tokenize(fold(text, lowercase=False).text)):
+    for word, _, _ in split_word_runs(segmenter().tokenize(_folded_for_indexing(text))):
         if not (word.isalnum() or wordlike(word)) or word.lower() in stops:
             continue
         template, width = template_of(word, True)
@@ -387,3 +395,78 @@ def query_words(text: str) -> list[Word]:
     folded = fold(text)
     stops = stop_words()
     return [word for word in coarse_words(folded.text) if word.text not in stops]
+
+
+def character_bigrams(folded: str) -> list[str]:
+    """Overlapping two-character grams of one run of ideographs: 杜荣良 → 杜荣, 荣良."""
+    return [folded[index : index + 2] for index in range(len(folded) - 1)]
+
+
+def is_ideograph_run(text: str) -> bool:
+    return len(text) >= 2 and _IDEOGRAPH_RUNS.fullmatch(text) is not None
+
+
+def gram_terms(text: str) -> dict[str, list[int]]:
+    """``{bigram: [positions]}`` for the bigram field: every run of ideographs in the folded text
+    as overlapping character bigrams, one position each, with a gap between runs so a phrase of
+    bigrams never spans punctuation. Finds any 2+ character string however jieba split it."""
+    postings: dict[str, list[int]] = {}
+    position = 0
+    for run in _IDEOGRAPH_RUNS.finditer(_folded_for_indexing(text)):
+        for gram in character_bigrams(run.group()):
+            positions = postings.get(gram)
+            if positions is None:
+                postings[gram] = [position]
+            else:
+                positions.append(position)
+            position += 1
+        position += 1
+    return postings
+
+
+class BigramTokenizer(Tokenizer):
+    """Whoosh tokenizer form of ``gram_terms`` (folds script and width first)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value, lowercase=False)
+        position = start_pos
+        for run in _IDEOGRAPH_RUNS.finditer(folded.text):
+            for offset, gram in enumerate(character_bigrams(run.group())):
+                token.text = gram
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = gram
+                if positions:
+                    token.pos = position
+                if chars:
+                    start = run.start() + offset
+                    original_start, original_end = folded.original_span(start, start + 2)
+                    token.startchar, token.endchar = start_char + original_start, start_char + original_end
+                yield token
+                position += 1
+            position += 1
+
+
+def BigramAnalyzer() -> Composable:  # noqa: N802 - named like Whoosh's analyzer factories
+    """The analyser of the character-bigram field."""
+    return BigramTokenizer()

@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from search.load import RawDocument
+from search.normalise import to_simplified
 
 # Lines after these markers belong to other articles or the site footer.
 _RELATED_MARKER = re.compile(r"^(相关新闻|相关阅读|延伸阅读|相关链接|推荐阅读|相关文章|热点推荐)\s*[>》:：]*\s*$")
@@ -28,7 +29,8 @@ _CHROME = re.compile(
 _HEADER_KEYS = {
     "发布时间": "date", "发布日期": "date", "发表时间": "date", "发文时间": "date", "更新时间": "date",
     "发稿时间": "date", "时间": "date", "日期": "date",
-    "稿件来源": "source", "信息来源": "source", "文章来源": "source", "来源": "source",
+    "发布单位": "source", "发布机关": "source", "稿件来源": "source", "信息来源": "source",
+    "文章来源": "source", "来源": "source",
     "作者": "author", "撰稿": "author",
     "责任编辑": "editor", "编辑": "editor", "责编": "editor", "审核": "editor", "编审": "editor",
     "阅读量": "views", "阅读次数": "views", "浏览量": "views", "浏览次数": "views", "点击数": "views",
@@ -36,8 +38,9 @@ _HEADER_KEYS = {
 }  # fmt: skip
 _HEADER_KEY = re.compile("(" + "|".join(sorted(_HEADER_KEYS, key=len, reverse=True)) + r")\s*[:：]\s*")
 _SEPARATORS = " \t|丨｜│"
+# a line holding only a date: Gregorian, ROC (中華民國114年9月3日, 114/09/03) or month and day
 _DATE_ONLY = re.compile(
-    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"^\s*(?:(?:(?:中[華华])?民[國国]\s*)?(\d{3,4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
     r"(\s+\d{1,2}[:：]\d{2}([:：]\d{2})?)?\s*$"
 )
 _CAPTION_MARKER = re.compile(
@@ -118,7 +121,8 @@ def parse_header(line: str) -> tuple[dict[str, str], str | None] | None:
 
     Returns ``None`` when the line is not a header line.
     """
-    matches = list(_HEADER_KEY.finditer(line))
+    # keys are matched in Simplified (發布日期 is 发布日期); values are kept as written
+    matches = list(_HEADER_KEY.finditer(to_simplified(line)))
     if not matches:
         return None
     starts_with_key = matches[0].start() == len(line) - len(line.lstrip(_SEPARATORS))

@@ -276,6 +276,10 @@ def query_command(
         f"(showing {shown_from}–{shown_from + len(result.hits) - 1 if result.hits else 0}, "
         f"page {result.page} of {result.pages}) in {result.took_ms:.0f} ms"
     )
+    if result.mode == "any":
+        click.echo("No release has every word of the query; showing the best partial matches.")
+    if result.also_matched:
+        click.echo(f"Also matched: {', '.join(result.also_matched)}")
     for number, hit in enumerate(result.hits, start=shown_from):
         place = " / ".join(dict.fromkeys(p for p in (hit.province, hit.city, hit.district) if p)) or "—"
         title = click.style(_printable(hit.title), bold=True) if colour else _printable(hit.title)

@@ -11,7 +11,7 @@ from pathlib import Path
 from search import gazetteer
 from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
-from search.dates import parse_date
+from search.dates import first_full_date, parse_date
 from search.gazetteer import Region
 from search.normalise import fold_text
 
@@ -205,10 +205,25 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     return None
 
 
+def _publish_date(cleaned: CleanedDocument, title: str) -> dt.date | None:
+    """The header's date, the page's date meta tag, or a date line; a header date written without
+    its year (9月3日) takes the year of the first full date the release itself mentions."""
+    written = cleaned.header.get("date"), cleaned.raw.html_date, cleaned.date_line
+    for text in written:
+        found = parse_date(text)
+        if found is not None:
+            return found
+    partial = [text for text in written if text]
+    if not partial:
+        return None
+    anchor = first_full_date([title, *cleaned.paragraphs])
+    return parse_date(partial[0], anchor=anchor) if anchor else None
+
+
 def extract(cleaned: CleanedDocument) -> Release:
     title, inferred = _title(cleaned)
     raw = cleaned.raw
-    date = parse_date(cleaned.header.get("date")) or parse_date(raw.html_date) or parse_date(cleaned.date_line)
+    date = _publish_date(cleaned, title)
     source = cleaned.header.get("source") or raw.html_source
     return Release(
         path=raw.path,

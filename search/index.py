@@ -38,7 +38,7 @@ from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
-from search.analysis import ANALYSER_VERSION, ChineseAnalyzer, index_terms
+from search.analysis import ANALYSER_VERSION, BigramAnalyzer, ChineseAnalyzer, gram_terms, index_terms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 META_FILE = "police-search.json"
@@ -49,7 +49,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class IndexUnavailableError(Exception):
@@ -87,15 +87,27 @@ class ChineseText(TEXT):
     indexing skips that overhead.
     """
 
+    terms = staticmethod(index_terms)
+
     def __init__(self, **kwargs: Any):
         super().__init__(analyzer=ChineseAnalyzer(), **kwargs)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        postings = index_terms(value)
+        postings = self.terms(value)
         boost = self.format.field_boost
         encode = self.format.encode
         for term, positions in postings.items():
             yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+
+
+class BigramText(ChineseText):
+    """Character bigrams of the same text (not stored): the out-of-vocabulary safety net, so a
+    name or new word jieba splits differently in the release and the query is still found."""
+
+    terms = staticmethod(gram_terms)
+
+    def __init__(self, **kwargs: Any):
+        TEXT.__init__(self, analyzer=BigramAnalyzer(), **kwargs)
 
 
 def build_schema() -> Schema:
@@ -105,6 +117,7 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         title=ChineseText(stored=True, field_boost=2.0),
         body=ChineseText(stored=True),
+        grams=BigramText(),
         date=STORED,
         datekey=COLUMN(NumericColumn("i", default=0)),
         year=ID(stored=True),

@@ -82,6 +82,9 @@ def _fold_width(text: str) -> tuple[str, list[int] | None]:
     return "".join(pieces), origin
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def to_simplified(text: str) -> str:
     """Traditional → Simplified with OpenCC, never changing the length of the string.
 
@@ -89,6 +92,8 @@ def to_simplified(text: str) -> str:
     a phrase conversion changes the length, fall back to per-character conversion so offsets hold.
     """
     converter = _t2s()
+    # OpenCC takes UTF-8; a lone surrogate (undecodable bytes in a command line) cannot be encoded
+    text = _SURROGATES.sub("\ufffd", text)
     converted = converter.convert(text)
     if len(converted) == len(text):
         return converted

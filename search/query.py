@@ -26,16 +26,18 @@ from typing import Any
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.matching import WrappingMatcher
 from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.searching import Searcher
 
 from search import gazetteer
-from search.analysis import Word, is_dictionary_word, query_words
+from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.dates import parse_date
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.snippets import highlight, snippet
+from search.synonyms import expansions_of
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 1000
@@ -46,6 +48,14 @@ MAX_QUERY_WORDS = 64
 FACET_LIMIT = 200
 MAX_EXPANDING_TERMS = 3
 SORTS = ("relevance", "date")
+MODES = ("all", "any")
+# Relative weights of the ways a query word can match: the whole word (1.0) ranks above the same
+# characters found only as bigrams inside other words, and above a synonym the user did not type.
+GRAM_BOOST = 0.4
+SYNONYM_BOOST = 0.7
+# Words of a multi-word query found within this many positions of each other add to the score.
+PROXIMITY_WINDOW = 8
+PROXIMITY_BOOST = 0.5
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
 _REGION_FIELDS = ("district", "city", "province")
 _REGION_FACETS = ("district", "city", "province", "region")
@@ -91,6 +101,10 @@ class SearchResult:
     took_ms: float
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
+    # "all": every word was required; "any": no release had them all, these have the most
+    mode: str = "all"
+    # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
+    also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -104,6 +118,8 @@ class SearchResult:
             "page": self.page,
             "per_page": self.per_page,
             "took_ms": self.took_ms,
+            "mode": self.mode,
+            "also_matched": self.also_matched,
             "hits": [hit.as_dict() for hit in self.hits],
             "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
         }
@@ -150,6 +166,8 @@ class ChineseQueryParser(QueryParser):
         super().__init__(None, schema)
         self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
         self._words_per_field: dict[str, int] = {}
+        # folded query word → the synonyms it was widened to
+        self.expanded: dict[str, tuple[str, ...]] = {}
 
     @property
     def word_count(self) -> int:
@@ -164,19 +182,66 @@ class ChineseQueryParser(QueryParser):
         self._words_per_field[fieldname] = self._words_per_field.get(fieldname, 0) + len(words)
         if not words:
             return None
-        clauses = [_word_query(fieldname, word) for word in words]
-        query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+        whole = "".join(word.text for word in words)
+        if len(words) > 1 and expansions_of(whole):
+            # a synonym entry written as several words (酒后驾驶) is one unit, not each word
+            query = self._widened(fieldname, whole, _sequence_query(fieldname, words))
+        else:
+            clauses = [self._widened(fieldname, word.text, _word_query(fieldname, word)) for word in words]
+            query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
         if boost != 1.0:
             query = query.with_boost(boost)
         return query
 
+    def _widened(self, fieldname: str, text: str, query: wq.Query) -> wq.Query:
+        """``query`` or any synonym of ``text`` (each matched as its exact character sequence)."""
+        synonyms = expansions_of(text)
+        if not synonyms:
+            return query
+        self.expanded[text] = synonyms
+        alternatives = [_sequence_query(fieldname, query_words(synonym)) for synonym in synonyms]
+        return wq.Or([query, *(alternative.with_boost(SYNONYM_BOOST) for alternative in alternatives)])
+
 
 def _word_query(fieldname: str, word: Word) -> wq.Query:
     """A dictionary word is indexed whole wherever it occurs, so its term finds it; a word jieba
-    made up (a name, new slang) may be grouped differently elsewhere, so match its parts in order."""
+    made up (a name, new slang) may be grouped differently elsewhere, so match its parts in order.
+    In the body, the word's characters found anywhere as bigrams also match, ranked lower."""
     if len(word.parts) == 1 or is_dictionary_word(word.text):
-        return wq.Term(fieldname, word.text)
-    return wq.Phrase(fieldname, list(word.parts))
+        query: wq.Query = wq.Term(fieldname, word.text)
+    else:
+        query = WordPhrase(fieldname, list(word.parts))
+    return _or_bigrams(fieldname, word.text, query)
+
+
+class WordPhrase(wq.Phrase):
+    """The parts of one unknown query word, in order: already paired with its bigrams, unlike a
+    phrase the user quoted."""
+
+
+
+def _sequence_query(fieldname: str, words: list[Word]) -> wq.Query:
+    """Exactly this sequence of words (a synonym such as 酒后驾驶: not 酒后 here and 驾驶 there)."""
+    if len(words) == 1:
+        return _word_query(fieldname, words[0])
+    text = "".join(word.text for word in words)
+    by_words = _phrase_by_words(wq.Phrase(fieldname, [part for word in words for part in word.parts]))
+    return _or_bigrams(fieldname, text, by_words)
+
+
+def _or_bigrams(fieldname: str, text: str, query: wq.Query) -> wq.Query:
+    gram = gram_query(text)
+    if fieldname != "body" or gram is None:
+        return query
+    return wq.Or([query, gram.with_boost(GRAM_BOOST)])
+
+
+def gram_query(text: str) -> wq.Query | None:
+    """The bigram-field query for a run of ideographs: its one bigram, or its bigrams in order."""
+    if not is_ideograph_run(text):
+        return None
+    grams = character_bigrams(text)
+    return wq.Term("grams", grams[0]) if len(grams) == 1 else wq.Phrase("grams", grams)
 
 
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
@@ -351,9 +416,13 @@ class SearchEngine:
         Words without a field search ``fields``; the body field also indexes the headline, so
         ``fields=("body",)`` matches the same documents more cheaply (no union per word).
         """
+        return self._parse(text, fields)[0]
+
+    def _parse(self, text: str, fields: tuple[str, ...]) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
+        """The query and the synonyms its words were widened to."""
         cleaned = _check_query_text(text)
         if not cleaned:
-            return wq.Every()
+            return wq.Every(), {}
         schema = self._current_searcher().schema
         parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0})
         try:
@@ -361,10 +430,10 @@ class SearchEngine:
         except Exception as error:  # Whoosh's parser raises assorted types on odd input
             raise QueryError(f"could not parse the query: {error}") from None
         if parsed is None or parsed is wq.NullQuery:
-            return wq.NullQuery
+            return wq.NullQuery, {}
         if parser.word_count > MAX_QUERY_WORDS:
             raise QueryError(f"query has {parser.word_count} words; at most {MAX_QUERY_WORDS}")
-        return _bounded(parsed)
+        return _bounded(parsed), parser.expanded
 
     @_locked
     def highlight_terms(self, q: str) -> list[str]:
@@ -404,28 +473,28 @@ class SearchEngine:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
 
         searcher = self._current_searcher()
-        parsed = self.parse(q)
+        parsed, expanded = self._parse(q, ("title", "body"))
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
         region = region_name(district)
         date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
+        by_date = sort == "date" or browsing
 
+        mode = "all"
+        if browsing:
+            docs, everything_scored = list(searcher.reader().all_doc_ids()), None
+            matching = parsed
+        else:
+            matching = self._parse(q, ("body",))[0]
+            docs, everything_scored = _matches(searcher, parsed, matching, by_date)
+            if not docs:
+                # no release has every word: say so, and rank releases by how many they have
+                partial, partial_matching = _any_word(parsed), _any_word(matching)
+                if partial is not None and partial_matching is not None:
+                    mode, parsed, matching = "any", partial, partial_matching
+                    docs, everything_scored = _matches(searcher, parsed, matching, by_date)
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
-        by_date = sort == "date" or browsing
-        everything_scored = None
-        if browsing:
-            docs = list(searcher.reader().all_doc_ids())
-        else:
-            matching = self.parse(q, fields=("body",))
-            if any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(matching)):
-                # positional matching is the costly part: do it once, on the body (which holds
-                # the headline too), scoring every match
-                everything = searcher.search(matching, limit=None, scored=not by_date, terms=False)
-                everything_scored = everything.top_n
-                docs = [docnum for _, docnum in everything_scored]
-            else:
-                docs = list(searcher.docs_for_query(matching))
         matched = apply_filters(columns, docs, region, date_range)
         regions = region_counts(columns, matched.by_date)
         chosen_year = start.year if start and end and start.year == end.year else None
@@ -446,34 +515,50 @@ class SearchEngine:
         wanted = page * per_page
         first = (page - 1) * per_page
         filtering = region is not None or date_range is not None
+        datekeys = columns.datekeys
         if by_date:
-            datekeys = columns.datekeys
             # newest first; among equal dates, the most recently indexed first
             top = heapq.nlargest(wanted, matched.both, key=lambda doc: (datekeys[doc], doc))
-            ranked = [(searcher.stored_fields(doc), None) for doc in top[first:]]
+            ranked = [(doc, None) for doc in top[first:]]
         elif everything_scored is not None:
             allowed = set(matched.both) if filtering else None
-            best = [item for item in everything_scored if allowed is None or item[1] in allowed][first:wanted]
-            ranked = [(searcher.stored_fields(doc), score) for score, doc in best]
+            scored = [(score, doc) for score, doc in everything_scored if allowed is None or doc in allowed]
+            ranked = [(doc, score) for score, doc in _by_score_then_date(scored, datekeys)[first:wanted]]
         else:
-            # top-k with Whoosh's block-quality skipping: most matches are never scored
             allowed = set(matched.both) if filtering else None
             ranked = []
             if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
-                results = searcher.search(parsed, filter=allowed, limit=wanted, terms=False)
-                ranked = [(hit.fields(), hit.score) for hit in results[first:wanted]]
-        hits = [self._hit(fields, score, terms) for fields, score in ranked]
-        total = len(matched.both)
+                top_n = _top_scored(searcher, _with_proximity(parsed), allowed, wanted, datekeys)
+                ranked = [(doc, score) for score, doc in top_n[first:wanted]]
+        hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
         return SearchResult(
             query=q,
-            total=total,
+            total=len(matched.both),
             page=page,
             per_page=per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
             facets=facets,
+            mode=mode,
+            also_matched=self._synonyms_found(searcher, expanded, matched.both),
             highlight_terms=terms,
         )
+
+    def _synonyms_found(
+        self, searcher: Searcher, expanded: dict[str, tuple[str, ...]], matched: list[int]
+    ) -> list[str]:
+        """The synonyms (of words the user typed) that occur in at least one matching release."""
+        if not expanded or not matched:
+            return []
+        present = set(matched)
+        found = []
+        for synonym in dict.fromkeys(word for synonyms in expanded.values() for word in synonyms):
+            if synonym in expanded:  # typed by the user too
+                continue
+            query = _sequence_query("body", query_words(synonym))
+            if any(doc in present for doc in searcher.docs_for_query(query)):
+                found.append(synonym)
+        return found
 
     def _count(self, searcher: Searcher, query: wq.Query, field_name: str) -> dict[str, int]:
         """Documents per value of a sortable field among the query's matches."""
@@ -552,8 +637,8 @@ def _cheaper(node: wq.Query) -> wq.Query:
     """
     if isinstance(node, wq.Every):
         return wq.Every()
-    if isinstance(node, wq.Phrase) and node.slop == 1 and node.fieldname in ("title", "body"):
-        return _phrase_by_words(node)
+    if type(node) is wq.Phrase and node.slop == 1 and node.fieldname in ("title", "body"):
+        return _or_bigrams(node.fieldname, "".join(node.words), _phrase_by_words(node))
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
@@ -581,8 +666,85 @@ def _phrase_by_words(phrase: wq.Phrase) -> wq.Query:
     matcher: wq.Query = wq.Term(field, words[0].text)
     for previous, word in itertools.pairwise(words):
         distance = len(previous.parts)
-        matcher = wq.SpanNear2([matcher, wq.Term(field, word.text)], slop=distance, ordered=True, mindist=distance)
+        matcher = Near([matcher, wq.Term(field, word.text)], slop=distance, ordered=True, mindist=distance)
     return matcher.with_boost(phrase.boost) if phrase.boost != 1.0 else matcher
+
+
+class Near(wq.SpanNear2):
+    """Whoosh's ``SpanNear2`` with a boost, which it lacks (so it can stand in for a boosted phrase),
+    and with its size estimate working (Whoosh 2.7.4's refers to an undefined name)."""
+
+    boost = 1.0
+
+    def _and_query(self) -> wq.Query:
+        return wq.And(self.qs)
+
+    def apply(self, fn: Callable[[wq.Query], wq.Query]) -> Near:
+        applied = super().apply(fn)
+        applied.boost = self.boost
+        return applied
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        matcher = super().matcher(searcher, context)
+        return WrappingMatcher(matcher, boost=self.boost) if self.boost != 1.0 else matcher
+
+
+def _matches(
+    searcher: Searcher, parsed: wq.Query, matching: wq.Query, by_date: bool
+) -> tuple[list[int], list[tuple[float, int]] | None]:
+    """The documents a query matches, and when positions had to be compared, every match scored.
+
+    Positional matching (phrases, bigram runs) is the costly part: it is done once, scoring every
+    match with the full query, whose matches are the same documents (the body holds the headline).
+    Otherwise the body-only query lists the documents, and scoring is left to a top-k search.
+    """
+    if any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(matching)):
+        query = parsed if by_date else _with_proximity(parsed)
+        everything = searcher.search(query, limit=None, scored=not by_date, terms=False)
+        return [docnum for _, docnum in everything.top_n], everything.top_n
+    return list(searcher.docs_for_query(matching)), None
+
+
+def _any_word(query: wq.Query) -> wq.Query | None:
+    """The same words with none required, when the query is several required words."""
+    if isinstance(query, wq.And) and len(query.subqueries) > 1:
+        return wq.Or(query.subqueries, boost=query.boost)
+    return None
+
+
+def _with_proximity(query: wq.Query) -> wq.Query:
+    """Score releases higher where the words of a multi-word query stand close together."""
+    if not isinstance(query, wq.And) or len(query.subqueries) < 2:
+        return query
+    words = []
+    for clause in query.subqueries:
+        term = next((node for node in _walk(clause) if isinstance(node, wq.Term) and node.fieldname == "body"), None)
+        if term is None:
+            return query
+        words.append(wq.Term("body", term.text))
+    near = Near(words, slop=PROXIMITY_WINDOW, ordered=False)
+    return wq.AndMaybe(query, near.with_boost(PROXIMITY_BOOST))
+
+
+def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[tuple[float, int]]:
+    """Best score first; equal scores newest first, then the most recently indexed."""
+    return sorted(scored, key=lambda item: (-round(item[0], 6), -datekeys[item[1]], -item[1]))
+
+
+def _top_scored(
+    searcher: Searcher, query: wq.Query, allowed: set[int] | None, wanted: int, datekeys: Any
+) -> list[tuple[float, int]]:
+    """Top ``wanted`` by score with the newest-first tie-break, using Whoosh's top-k search.
+
+    Whoosh breaks ties by document number, so ask for more until the last score fetched is below
+    the score at the cut: then every release tied with the cut is in hand to be ordered by date.
+    """
+    limit = wanted + 10
+    while True:
+        top = searcher.search(query, filter=allowed, limit=limit, terms=False).top_n
+        if len(top) < limit or round(top[-1][0], 6) < round(top[wanted - 1][0], 6):
+            return _by_score_then_date(top, datekeys)
+        limit *= 4
 
 
 def _walk(node: wq.Query) -> Iterator[wq.Query]:

@@ -120,6 +120,8 @@ def release_fields(release: Release) -> dict[str, Any]:
             "filename": os.fsencode(release.path.name).decode("utf-8", "backslashreplace"),
         },
     }
+    # the same text again as character bigrams; the same string, so it is folded only once
+    fields["grams"] = fields["body"]
     if release.date:
         fields["date"] = release.date.isoformat()
         fields["year"] = str(release.date.year)

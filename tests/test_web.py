@@ -102,6 +102,8 @@ def test_api_search_returns_exactly_the_cli_shape(client, extended_engine):
         "page",
         "per_page",
         "took_ms",
+        "mode",
+        "also_matched",
         "hits",
         "facets",
     ]
