@@ -34,6 +34,10 @@ class Searcher:
         self.searcher = self.ix.searcher()
         self.parser = QueryParser("body", self.ix.schema)
 
+    def ranked(self, q: str, limit: int = 10) -> list[str]:
+        """Paths of the top hits, best first (what the relevance benchmark judges)."""
+        return [hit["path"] for hit in self.searcher.search(self.parser.parse(q or "*"), limit=limit)]
+
     def search(self, q: str) -> list[tuple[str, str]]:
         results = self.searcher.search(self.parser.parse(q or "*"), limit=10)
         return [(hit["path"], hit.highlights("body")) for hit in results]

@@ -58,6 +58,8 @@ class Release:
     paragraphs: list[str]
     subtitle: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # photo captions: not part of the text a reader is shown, but what they name is searchable
+    captions: list[str] = field(default_factory=list)
 
     @property
     def body(self) -> str:
@@ -238,4 +240,5 @@ def extract(cleaned: CleanedDocument) -> Release:
         paragraphs=cleaned.paragraphs,
         subtitle=cleaned.subtitle,
         warnings=list(raw.warnings),
+        captions=list(cleaned.captions),
     )

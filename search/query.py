@@ -189,6 +189,9 @@ class ChineseQueryParser(QueryParser):
         else:
             clauses = [self._widened(fieldname, word.text, _word_query(fieldname, word)) for word in words]
             query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+            if len(clauses) > 1:
+                # the characters as typed, contiguous, however they were segmented (立集体 in 荣立集体)
+                query = _or_bigrams(fieldname, fold_text(text), query)
         if boost != 1.0:
             query = query.with_boost(boost)
         return query
@@ -217,7 +220,6 @@ def _word_query(fieldname: str, word: Word) -> wq.Query:
 class WordPhrase(wq.Phrase):
     """The parts of one unknown query word, in order: already paired with its bigrams, unlike a
     phrase the user quoted."""
-
 
 
 def _sequence_query(fieldname: str, words: list[Word]) -> wq.Query:

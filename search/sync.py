@@ -101,11 +101,12 @@ def release_fields(release: Release) -> dict[str, Any]:
     headline = f"{release.title}\n\n{release.subtitle}" if release.subtitle else release.title
     fields: dict[str, Any] = {
         "id": document_id(release.path),
-        # the subtitle is searched as part of the headline; the headline is indexed with the body
-        # too, so one field finds every match. What is stored is what a reader is shown.
+        # the subtitle is searched as part of the headline; the headline (and photo captions) are
+        # indexed with the body too, so one field finds every match. What is stored is what a
+        # reader is shown.
         "title": headline,
         "_stored_title": release.title,
-        "body": f"{headline}\n\n{release.body}",
+        "body": "\n\n".join([headline, release.body, *release.captions]),
         "_stored_body": release.body,
         "datekey": int(release.date.strftime("%Y%m%d")) if release.date else 0,
         "region": (release.region.path if release.region else "").encode("utf-8"),

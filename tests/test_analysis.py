@@ -76,3 +76,23 @@ def test_offsets_always_slice_the_original_text(text):
         assert term in fold(text[start:end]).text
         assert pos >= previous_position
         previous_position = pos
+
+
+def test_bigrams_cover_every_run_of_ideographs_without_crossing_punctuation():
+    from search.analysis import gram_terms
+
+    assert gram_terms("杜荣良驾驶,萬州區2025年") == {
+        "杜荣": [0], "荣良": [1], "良驾": [2], "驾驶": [3], "万州": [5], "州区": [6],
+    }  # fmt: skip
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.text(alphabet=st.sampled_from("杜荣良萬州區伪基站 ,。a1「」\u3400\uf900"), max_size=40))
+def test_bigram_tokenizer_equals_the_indexing_fast_path(text):
+    from search.analysis import BigramAnalyzer, gram_terms
+
+    postings: dict[str, list[int]] = {}
+    for token in BigramAnalyzer()(text, positions=True, chars=True):
+        postings.setdefault(token.text, []).append(token.pos)
+        assert fold(text[token.startchar : token.endchar]).text == token.text
+    assert postings == gram_terms(text)
