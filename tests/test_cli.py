@@ -121,3 +121,13 @@ def test_console_script_end_to_end(tmp_path):
     assert json.loads(completed.stdout)["total"] == 1
     bad = subprocess.run([*command[:-2], "foo:bar"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown field" in bad.stderr
+
+
+def test_query_reports_partial_mode_and_synonyms(runner, sample_index):
+    partial = invoke(runner, sample_index, "query", "公安局 火星")
+    assert partial.exit_code == 0
+    assert "No release has every word of the query" in partial.stdout
+    widened = invoke(runner, sample_index, "query", "诈欺")
+    assert "Also matched: 诈骗" in widened.stdout
+    data = json.loads(invoke(runner, sample_index, "query", "公安局 火星", "--json").stdout)
+    assert data["mode"] == "any" and data["also_matched"] == []

@@ -199,3 +199,14 @@ def test_document_page_keeps_the_query_in_the_search_box(client):
     hit = client.get("/api/search", query_string={"q": "郾城"}).get_json()["hits"][0]
     html = client.get(f"/doc/{hit['id']}", query_string={"q": "郾城"}).get_data(as_text=True)
     assert 'name="q" value="郾城"' in html
+
+
+def test_page_says_when_it_shows_partial_matches_and_which_synonyms_matched(client):
+    partial = client.get("/", query_string={"q": "公安局 火星"}).get_data(as_text=True)
+    assert 'id="partial-notice"' in partial and "以下是包含部分词语的最佳结果" in partial
+    widened = client.get("/", query_string={"q": "诈欺"}).get_data(as_text=True)
+    assert 'id="also-matched"' in widened and "<mark>诈骗</mark>" in widened
+    plain = client.get("/", query_string={"q": "诈骗"}).get_data(as_text=True)
+    assert 'id="partial-notice"' not in plain and 'id="also-matched"' not in plain
+    api = client.get("/api/search", query_string={"q": "公安局 火星"}).get_json()
+    assert api["mode"] == "any" and api["total"] > 0
