@@ -26,7 +26,7 @@ from typing import Any
 from markupsafe import Markup
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.matching import WrappingMatcher
+from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.searching import Searcher
 
@@ -235,7 +235,82 @@ def _or_bigrams(fieldname: str, text: str, query: wq.Query) -> wq.Query:
     gram = gram_query(text)
     if fieldname != "body" or gram is None:
         return query
+    if isinstance(gram, wq.Phrase):
+        gram = GramRun(gram.fieldname, gram.words, word=query)
     return wq.Or([query, gram.with_boost(GRAM_BOOST)])
+
+
+class GramRun(wq.Phrase):
+    """Three or more characters as bigrams in sequence, beside ``word``, the word-level query that
+    finds nearly all of the same releases. Before searching, ``resolve_gram_runs`` confines the
+    costly positional check to the few releases ``word`` does not find."""
+
+    def __init__(self, fieldname: str, words: list[str], *args: Any, word: wq.Query | None = None, **kwargs: Any):
+        super().__init__(fieldname, words, *args, **kwargs)
+        self.word = word
+
+    def normalize(self) -> wq.Query:
+        normalized = super().normalize()
+        if isinstance(normalized, GramRun):
+            normalized.word = self.word.normalize() if self.word is not None else None
+        return normalized
+
+
+class DocSet(wq.Query):
+    """Exactly these documents (global numbers), adding nothing to the score: confines the query
+    it is intersected with to them."""
+
+    def __init__(self, docnums: list[int]):
+        self.docnums = sorted(docnums)
+        self.boost = 1.0
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.docnums == self.docnums
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.docnums)))
+
+    def __repr__(self) -> str:
+        return f"DocSet({len(self.docnums)} documents)"
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return len(self.docnums)
+
+    def field(self) -> None:
+        return None
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        offset = 0
+        parent = searcher.parent() if searcher.parent is not None else None
+        if parent is not None and parent is not searcher:  # one segment of several: local numbers
+            offset = next(start for sub, start in parent.subsearchers if sub is searcher)
+        end = offset + searcher.doc_count_all()
+        local = [doc - offset for doc in self.docnums if offset <= doc < end]
+        return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
+
+
+def resolve_gram_runs(searcher: Searcher, query: wq.Query, cache: dict[Any, list[int]]) -> wq.Query:
+    """Replace each ``GramRun`` by its bigrams confined to the releases where the run occurs but its
+    word-level query does not match (found by comparing positions only there): the same matches,
+    without comparing positions across every release that has the word anyway."""
+
+    def resolve(node: wq.Query) -> wq.Query:
+        if not isinstance(node, GramRun):
+            return node
+        key = (tuple(node.words), repr(node.word))
+        if key not in cache:
+            bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
+            found = set(searcher.docs_for_query(resolve_gram_runs(searcher, node.word, cache)))
+            candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
+            exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)]) if candidates else None
+            cache[key] = list(searcher.docs_for_query(exact)) if exact is not None else []
+        only_here = cache[key]
+        if not only_here:
+            return wq.NullQuery
+        bigrams = [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
+        return wq.And([DocSet(only_here), *bigrams], boost=node.boost)
+
+    return query.accept(resolve).normalize()
 
 
 def gram_query(text: str) -> wq.Query | None:
@@ -483,11 +558,13 @@ class SearchEngine:
         by_date = sort == "date" or browsing
 
         mode = "all"
+        runs: dict[Any, list[int]] = {}
+        parsed = resolve_gram_runs(searcher, parsed, runs)
         if browsing:
             docs, everything_scored = list(searcher.reader().all_doc_ids()), None
             matching = parsed
         else:
-            matching = self._parse(q, ("body",))[0]
+            matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs)
             docs, everything_scored = _matches(searcher, parsed, matching, by_date)
             if not docs:
                 # no release has every word: say so, and rank releases by how many they have

@@ -287,3 +287,21 @@ def test_relevance_benchmark_beats_the_baseline_on_every_query_class():
         assert ours_figures["ndcg"] > naive_figures["ndcg"] + 0.1, kind
         assert ours_figures["recall"] >= naive_figures["recall"], kind
     assert result["ours"]["all"]["queries"] >= 30
+
+
+def test_bigram_matches_are_exact_across_index_segments(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    for number in range(4):
+        (first / f"a{number}.txt").write_text(release("民警巡逻", "2025-01-01", "民警在南京市长江大桥巡逻。"), "utf-8")
+        (second / f"b{number}.txt").write_text(release("市长调研", "2025-02-01", "市长到公安局调研。"), "utf-8")
+    sync(tmp_path / "ix", [first])
+    sync(tmp_path / "ix", [first, second])
+    engine = SearchEngine(tmp_path / "ix")
+    with engine._lock:
+        assert len(engine._current_searcher().reader().leaf_readers()) == 2
+    found = [document_name(hit.path) for hit in engine.search("市长", per_page=20).hits]
+    assert sorted(found[:4]) == ["b0", "b1", "b2", "b3"] and sorted(found[4:]) == ["a0", "a1", "a2", "a3"]
+    assert sorted(document_name(hit.path) for hit in engine.search("京市长江", per_page=20).hits) == [
+        "a0", "a1", "a2", "a3",
+    ]  # fmt: skip
