@@ -56,6 +56,8 @@ SYNONYM_BOOST = 0.7
 # Words of a multi-word query found within this many positions of each other add to the score.
 PROXIMITY_WINDOW = 8
 PROXIMITY_BOOST = 0.5
+# how many of the best releases the proximity boost may reorder
+RESCORE_WINDOW = 50
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
 _REGION_FIELDS = ("district", "city", "province")
 _REGION_FACETS = ("district", "city", "province", "region")
@@ -227,33 +229,41 @@ def _sequence_query(fieldname: str, words: list[Word]) -> wq.Query:
     if len(words) == 1:
         return _word_query(fieldname, words[0])
     text = "".join(word.text for word in words)
-    by_words = _phrase_by_words(wq.Phrase(fieldname, [part for word in words for part in word.parts]))
-    return _or_bigrams(fieldname, text, by_words)
+    gram = gram_query(text)
+    if fieldname == "body" and gram is not None:
+        # its bigrams in sequence are the same characters exactly; their rarest bigram keeps the
+        # positions to compare few (comparing 酒后 then 驾驶 would visit every release with 驾驶)
+        return GramRun(gram.fieldname, list(gram.words), word=None)
+    return _phrase_by_words(wq.Phrase(fieldname, [part for word in words for part in word.parts]))
 
 
 def _or_bigrams(fieldname: str, text: str, query: wq.Query) -> wq.Query:
     gram = gram_query(text)
     if fieldname != "body" or gram is None:
         return query
-    if isinstance(gram, wq.Phrase):
-        gram = GramRun(gram.fieldname, gram.words, word=query)
-    return wq.Or([query, gram.with_boost(GRAM_BOOST)])
+    words = gram.words if isinstance(gram, wq.Phrase) else [gram.text]
+    return wq.Or([query, GramRun(gram.fieldname, words, word=query).with_boost(GRAM_BOOST)])
 
 
 class GramRun(wq.Phrase):
-    """Three or more characters as bigrams in sequence, beside ``word``, the word-level query that
-    finds nearly all of the same releases. Before searching, ``resolve_gram_runs`` confines the
-    costly positional check to the few releases ``word`` does not find."""
+    """Characters as their bigrams in sequence, beside ``word``, the word-level query that finds
+    nearly all of the same releases. Before searching, ``resolve_gram_runs`` confines the bigram
+    match (and any comparison of positions) to the few releases ``word`` does not find."""
 
     def __init__(self, fieldname: str, words: list[str], *args: Any, word: wq.Query | None = None, **kwargs: Any):
         super().__init__(fieldname, words, *args, **kwargs)
         self.word = word
 
     def normalize(self) -> wq.Query:
-        normalized = super().normalize()
+        normalized = self if len(self.words) == 1 else super().normalize()
         if isinstance(normalized, GramRun):
             normalized.word = self.word.normalize() if self.word is not None else None
         return normalized
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        if len(self.words) == 1:  # unresolved (Whoosh's Phrase wants two words or more)
+            return wq.Term(self.fieldname, self.words[0], boost=self.boost).matcher(searcher, context)
+        return super().matcher(searcher, context)
 
 
 class DocSet(wq.Query):
@@ -289,28 +299,65 @@ class DocSet(wq.Query):
         return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
 
 
-def resolve_gram_runs(searcher: Searcher, query: wq.Query, cache: dict[Any, list[int]]) -> wq.Query:
-    """Replace each ``GramRun`` by its bigrams confined to the releases where the run occurs but its
-    word-level query does not match (found by comparing positions only there): the same matches,
-    without comparing positions across every release that has the word anyway."""
+def resolve_gram_runs(
+    searcher: Searcher, query: wq.Query, cache: dict[Any, list[int]], matching: bool = False
+) -> wq.Query:
+    """Rewrite a parsed query for this index before searching it.
 
-    def resolve(node: wq.Query) -> wq.Query:
-        if not isinstance(node, GramRun):
-            return node
+    * A ``GramRun`` of one bigram becomes its term. A longer one becomes its bigrams confined to the
+      releases where the run occurs but its word-level query does not match (found by comparing
+      positions only there): the same matches, without comparing positions in every release that
+      has the word anyway.
+    * Alternatives whose term is in no release are dropped, so a query widened by synonyms the
+      index never uses costs what the plain query costs.
+    * ``matching`` (listing documents, not scoring them): a word beside its one bigram is dropped,
+      since every release with the word has the bigram too.
+    """
+
+    def run_docs(node: GramRun) -> list[int]:
         key = (tuple(node.words), repr(node.word))
         if key not in cache:
+            frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
+            word = resolve_gram_runs(searcher, node.word, cache) if node.word is not None else wq.NullQuery
+            if isinstance(word, wq.Term) and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies):
+                # the word is in as many releases as the rarest bigram: no release has the run alone
+                cache[key] = []
+                return cache[key]
+            found = set(searcher.docs_for_query(word))
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
-            found = set(searcher.docs_for_query(resolve_gram_runs(searcher, node.word, cache)))
             candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
-            exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)]) if candidates else None
-            cache[key] = list(searcher.docs_for_query(exact)) if exact is not None else []
-        only_here = cache[key]
-        if not only_here:
-            return wq.NullQuery
-        bigrams = [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
-        return wq.And([DocSet(only_here), *bigrams], boost=node.boost)
+            if candidates and len(node.words) > 1:
+                exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)])
+                candidates = list(searcher.docs_for_query(exact))
+            cache[key] = candidates
+        return cache[key]
 
-    return query.accept(resolve).normalize()
+    def absent(node: wq.Query) -> bool:
+        return isinstance(node, wq.Term) and searcher.doc_frequency(node.fieldname, node.text) == 0
+
+    def rewrite(node: wq.Query) -> wq.Query:
+        if isinstance(node, GramRun):
+            if len(node.words) == 1 and (matching or node.word is None):
+                return wq.Term(node.fieldname, node.words[0], boost=node.boost)
+            only_here = run_docs(node)
+            if not only_here:
+                return wq.NullQuery
+            bigrams = [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
+            return wq.And([DocSet(only_here), *bigrams], boost=node.boost)
+        if isinstance(node, wq.Or):
+            subqueries = node.subqueries
+            if matching:
+                covered = [child.word for child in subqueries if isinstance(child, GramRun) and len(child.words) == 1]
+                subqueries = [child for child in subqueries if child not in covered]
+            rewritten = [rewrite(child) for child in subqueries]
+            present = [child for child in rewritten if child is not wq.NullQuery and not absent(child)]
+            # an alternative that matches nothing stays when none is left: under an And, a
+            # NullQuery would be dropped, making a required word optional
+            nothing = [child for child in rewritten if child is not wq.NullQuery][:1] or [wq.Term("id", "")]
+            return wq.Or(present or nothing, boost=node.boost)
+        return node.apply(rewrite) if not node.is_leaf() else node
+
+    return rewrite(query).normalize()
 
 
 def gram_query(text: str) -> wq.Query | None:
@@ -564,7 +611,7 @@ class SearchEngine:
             docs, everything_scored = list(searcher.reader().all_doc_ids()), None
             matching = parsed
         else:
-            matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs)
+            matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs, matching=True)
             docs, everything_scored = _matches(searcher, parsed, matching, by_date)
             if not docs:
                 # no release has every word: say so, and rank releases by how many they have
@@ -602,13 +649,16 @@ class SearchEngine:
         elif everything_scored is not None:
             allowed = set(matched.both) if filtering else None
             scored = [(score, doc) for score, doc in everything_scored if allowed is None or doc in allowed]
-            ranked = [(doc, score) for score, doc in _by_score_then_date(scored, datekeys)[first:wanted]]
+            best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
+            ranked = [(doc, score) for score, doc in best[first:wanted]]
         else:
             allowed = set(matched.both) if filtering else None
             ranked = []
             if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
-                top_n = _top_scored(searcher, _with_proximity(parsed), allowed, wanted, datekeys)
-                ranked = [(doc, score) for score, doc in top_n[first:wanted]]
+                pool = max(wanted, RESCORE_WINDOW) if _proximity_clause(parsed) is not None else wanted
+                top_n = _top_scored(searcher, parsed, allowed, pool, datekeys)
+                best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
+                ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
         return SearchResult(
             query=q,
@@ -778,8 +828,7 @@ def _matches(
     Otherwise the body-only query lists the documents, and scoring is left to a top-k search.
     """
     if any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(matching)):
-        query = parsed if by_date else _with_proximity(parsed)
-        everything = searcher.search(query, limit=None, scored=not by_date, terms=False)
+        everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
         return [docnum for _, docnum in everything.top_n], everything.top_n
     return list(searcher.docs_for_query(matching)), None
 
@@ -791,18 +840,33 @@ def _any_word(query: wq.Query) -> wq.Query | None:
     return None
 
 
-def _with_proximity(query: wq.Query) -> wq.Query:
-    """Score releases higher where the words of a multi-word query stand close together."""
+def _proximity_clause(query: wq.Query) -> wq.Query | None:
+    """For a query of several required words: their whole-word terms within ``PROXIMITY_WINDOW``."""
     if not isinstance(query, wq.And) or len(query.subqueries) < 2:
-        return query
+        return None
     words = []
     for clause in query.subqueries:
         term = next((node for node in _walk(clause) if isinstance(node, wq.Term) and node.fieldname == "body"), None)
         if term is None:
-            return query
+            return None
         words.append(wq.Term("body", term.text))
-    near = Near(words, slop=PROXIMITY_WINDOW, ordered=False)
-    return wq.AndMaybe(query, near.with_boost(PROXIMITY_BOOST))
+    return Near(words, slop=PROXIMITY_WINDOW, ordered=False).with_boost(PROXIMITY_BOOST)
+
+
+def _with_proximity(
+    searcher: Searcher, query: wq.Query, ranked: list[tuple[float, int]], wanted: int, datekeys: Any
+) -> list[tuple[float, int]]:
+    """Add to the scores of the best ``RESCORE_WINDOW`` (or ``wanted``) releases where the words of a
+    multi-word query stand close together: a rescoring window, as search engines do, since
+    comparing positions in every matching release would cost more than the rest of the search."""
+    near = _proximity_clause(query)
+    window = ranked[: max(wanted, RESCORE_WINDOW)]
+    if near is None or not window:
+        return ranked
+    confined = wq.And([DocSet([doc for _, doc in window]), near])
+    bonus = {doc: score for score, doc in searcher.search(confined, limit=len(window), terms=False).top_n}
+    rescored = [(score + bonus.get(doc, 0.0), doc) for score, doc in window]
+    return _by_score_then_date(rescored, datekeys) + ranked[len(window) :]
 
 
 def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[tuple[float, int]]:
