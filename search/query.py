@@ -299,6 +299,11 @@ class DocSet(wq.Query):
         return ListMatcher(local, all_weights=0.0) if local else NullMatcher()
 
 
+# set in a ``resolve_gram_runs`` cache when the scoring query matches more than the exact matches
+LOOSENED = "loosened"
+LOOSEN_ABOVE = 1000
+
+
 def resolve_gram_runs(
     searcher: Searcher, query: wq.Query, cache: dict[Any, list[int]], matching: bool = False
 ) -> wq.Query:
@@ -314,16 +319,23 @@ def resolve_gram_runs(
       since every release with the word has the bigram too.
     """
 
+    def word_docs(node: GramRun) -> set[int]:
+        key = ("word", repr(node.word))
+        if key not in cache:
+            word = resolve_gram_runs(searcher, node.word, cache) if node.word is not None else wq.NullQuery
+            cache[key] = set(searcher.docs_for_query(word))
+        return cache[key]
+
     def run_docs(node: GramRun) -> list[int]:
         key = (tuple(node.words), repr(node.word))
         if key not in cache:
             frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
-            word = resolve_gram_runs(searcher, node.word, cache) if node.word is not None else wq.NullQuery
+            word = node.word
             if isinstance(word, wq.Term) and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies):
                 # the word is in as many releases as the rarest bigram: no release has the run alone
                 cache[key] = []
                 return cache[key]
-            found = set(searcher.docs_for_query(word))
+            found = word_docs(node)
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
             candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
             if candidates and len(node.words) > 1:
@@ -335,6 +347,26 @@ def resolve_gram_runs(
     def absent(node: wq.Query) -> bool:
         return isinstance(node, wq.Term) and searcher.doc_frequency(node.fieldname, node.text) == 0
 
+    def bigram_terms(node: GramRun) -> list[wq.Query]:
+        return [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
+
+    def positional_pair(node: GramRun) -> wq.Query:
+        """A word matched by positions (a name's parts, a quoted phrase's words) beside its bigrams:
+        their releases are found once here. Listing matches, that set is the answer; scoring, the
+        word's terms score them without comparing positions again, and the caller confines the
+        search to the matches (``LOOSENED`` in the cache says so)."""
+        releases = sorted(word_docs(node).union(run_docs(node)))
+        if not releases:
+            return wq.Term("id", "")  # matches nothing, and an And keeps it (a NullQuery it would drop)
+        if matching:
+            return DocSet(releases)
+        cache[LOOSENED] = True
+        only_here = run_docs(node)
+        scored = [_terms_only(node.word)]
+        if only_here:
+            scored.append(wq.And([DocSet(only_here), *bigram_terms(node)], boost=node.boost))
+        return wq.Or(scored)
+
     def rewrite(node: wq.Query) -> wq.Query:
         if isinstance(node, GramRun):
             if len(node.words) == 1 and (matching or node.word is None):
@@ -342,14 +374,22 @@ def resolve_gram_runs(
             only_here = run_docs(node)
             if not only_here:
                 return wq.NullQuery
-            bigrams = [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
-            return wq.And([DocSet(only_here), *bigrams], boost=node.boost)
+            if matching:
+                return DocSet(only_here)
+            if len(only_here) > LOOSEN_ABOVE:
+                # scoring many releases through a confining list costs more than filtering them
+                cache[LOOSENED] = True
+                return wq.And(bigram_terms(node), boost=node.boost)
+            return wq.And([DocSet(only_here), *bigram_terms(node)], boost=node.boost)
         if isinstance(node, wq.Or):
-            subqueries = node.subqueries
+            subqueries = list(node.subqueries)
+            pairs = [child for child in subqueries if isinstance(child, GramRun) and _positional(child.word)]
+            for run in pairs:
+                subqueries = [child for child in subqueries if child is not run and child != run.word]
             if matching:
                 covered = [child.word for child in subqueries if isinstance(child, GramRun) and len(child.words) == 1]
                 subqueries = [child for child in subqueries if child not in covered]
-            rewritten = [rewrite(child) for child in subqueries]
+            rewritten = [rewrite(child) for child in subqueries] + [positional_pair(run) for run in pairs]
             present = [child for child in rewritten if child is not wq.NullQuery and not absent(child)]
             # an alternative that matches nothing stays when none is left: under an And, a
             # NullQuery would be dropped, making a required word optional
@@ -358,6 +398,24 @@ def resolve_gram_runs(
         return node.apply(rewrite) if not node.is_leaf() else node
 
     return rewrite(query).normalize()
+
+
+def _positional(query: wq.Query | None) -> bool:
+    return query is not None and any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(query))
+
+
+def _terms_only(query: wq.Query | None) -> wq.Query:
+    """The query with phrases and spans loosened to their terms all present (for scoring releases
+    already known to match exactly)."""
+    if query is None:
+        return wq.NullQuery
+    if isinstance(query, wq.Phrase):
+        return wq.And([wq.Term(query.fieldname, word) for word in query.words], boost=query.boost)
+    if isinstance(query, wq.SpanQuery):
+        return wq.And([_terms_only(leaf) for leaf in _walk(query) if isinstance(leaf, wq.Term)])
+    if query.is_leaf():
+        return query
+    return query.apply(_terms_only)
 
 
 def gram_query(text: str) -> wq.Query | None:
@@ -612,13 +670,13 @@ class SearchEngine:
             matching = parsed
         else:
             matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs, matching=True)
-            docs, everything_scored = _matches(searcher, parsed, matching, by_date)
+            docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
             if not docs:
                 # no release has every word: say so, and rank releases by how many they have
                 partial, partial_matching = _any_word(parsed), _any_word(matching)
                 if partial is not None and partial_matching is not None:
                     mode, parsed, matching = "any", partial, partial_matching
-                    docs, everything_scored = _matches(searcher, parsed, matching, by_date)
+                    docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
         matched = apply_filters(columns, docs, region, date_range)
@@ -652,7 +710,7 @@ class SearchEngine:
             best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
             ranked = [(doc, score) for score, doc in best[first:wanted]]
         else:
-            allowed = set(matched.both) if filtering else None
+            allowed = set(matched.both) if filtering or runs.get(LOOSENED) else None
             ranked = []
             if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_clause(parsed) is not None else wanted
@@ -767,7 +825,8 @@ def _cheaper(node: wq.Query) -> wq.Query:
     if isinstance(node, wq.Every):
         return wq.Every()
     if type(node) is wq.Phrase and node.slop == 1 and node.fieldname in ("title", "body"):
-        return _or_bigrams(node.fieldname, "".join(node.words), _phrase_by_words(node))
+        text = "".join(node.words)
+        return _or_bigrams(node.fieldname, text, _phrase_by_words(node))
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
@@ -819,15 +878,16 @@ class Near(wq.SpanNear2):
 
 
 def _matches(
-    searcher: Searcher, parsed: wq.Query, matching: wq.Query, by_date: bool
+    searcher: Searcher, parsed: wq.Query, matching: wq.Query, by_date: bool, loosened: bool = False
 ) -> tuple[list[int], list[tuple[float, int]] | None]:
     """The documents a query matches, and when positions had to be compared, every match scored.
 
     Positional matching (phrases, bigram runs) is the costly part: it is done once, scoring every
     match with the full query, whose matches are the same documents (the body holds the headline).
-    Otherwise the body-only query lists the documents, and scoring is left to a top-k search.
+    Otherwise (or when ``parsed`` was loosened to match more than the exact matches) the body-only
+    query lists the documents, and scoring is left to a top-k search.
     """
-    if any(isinstance(node, (wq.Phrase, wq.SpanQuery)) for node in _walk(matching)):
+    if _positional(matching) and not loosened:
         everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
         return [docnum for _, docnum in everything.top_n], everything.top_n
     return list(searcher.docs_for_query(matching)), None
