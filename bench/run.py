@@ -157,6 +157,12 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=2000, help="number of synthetic releases (default 2000)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work", help="scratch folder")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the corpus and both indexes of an earlier run in --work: measure queries, cold start "
+        "and serving memory only (after a change to the query code)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -171,30 +177,36 @@ def main() -> None:
     work = args.work.resolve()
     corpus = work / f"corpus-{args.docs}"
     ours_index, baseline_index = work / f"ours-{args.docs}", work / f"baseline-{args.docs}"
-    print(f"building a corpus of {args.docs} releases in {corpus} …", flush=True)
-    build(corpus, args.docs)
-    corpus_bytes = folder_bytes(corpus)
-    cli = [PYTHON, "-m", "search.cli", "--index", str(ours_index)]
-
     rows: dict[str, tuple[float | None, float | None]] = {}
-    print("full build: ours …", flush=True)
-    shutil.rmtree(ours_index, ignore_errors=True)
-    ours_build, ours_build_rss, _ = measure([*cli, "index", str(corpus), "--json"])
-    print("full build: baseline …", flush=True)
-    base_build, base_build_rss, _ = measure([PYTHON, "bench/run.py", "--child", "baseline-build",
-                                             str(corpus), str(baseline_index)])  # fmt: skip
-    rows["full build, docs/s"] = (args.docs / ours_build, args.docs / base_build)
-    rows["full build, MB/s"] = (corpus_bytes / 1e6 / ours_build, corpus_bytes / 1e6 / base_build)
-    rows["full build, seconds"] = (ours_build, base_build)
+    cli = [PYTHON, "-m", "search.cli", "--index", str(ours_index)]
+    if args.reuse:
+        if not (corpus.is_dir() and ours_index.is_dir() and baseline_index.is_dir()):
+            raise SystemExit(f"--reuse needs an earlier run's corpus and indexes in {work}")
+        corpus_bytes = folder_bytes(corpus)
+        ours_build_rss = base_build_rss = None
+    else:
+        print(f"building a corpus of {args.docs} releases in {corpus} …", flush=True)
+        build(corpus, args.docs)
+        corpus_bytes = folder_bytes(corpus)
 
-    print("incremental reindex of 1% …", flush=True)
-    changed = modify_one_percent(corpus)
-    incremental, _, output = measure([*cli, "reindex", "--json"])
-    report = json.loads(output.strip().splitlines()[-1])
-    assert report["updated"] == changed, report
-    rows[f"reindex {changed} changed files, seconds"] = (incremental, None)
-    rows["reindex 1% / full build"] = (incremental / ours_build, None)
-    rows["index size, MB"] = (folder_bytes(ours_index) / 1e6, folder_bytes(baseline_index) / 1e6)
+        print("full build: ours …", flush=True)
+        shutil.rmtree(ours_index, ignore_errors=True)
+        ours_build, ours_build_rss, _ = measure([*cli, "index", str(corpus), "--json"])
+        print("full build: baseline …", flush=True)
+        base_build, base_build_rss, _ = measure([PYTHON, "bench/run.py", "--child", "baseline-build",
+                                                 str(corpus), str(baseline_index)])  # fmt: skip
+        rows["full build, docs/s"] = (args.docs / ours_build, args.docs / base_build)
+        rows["full build, MB/s"] = (corpus_bytes / 1e6 / ours_build, corpus_bytes / 1e6 / base_build)
+        rows["full build, seconds"] = (ours_build, base_build)
+
+        print("incremental reindex of 1% …", flush=True)
+        changed = modify_one_percent(corpus)
+        incremental, _, output = measure([*cli, "reindex", "--json"])
+        report = json.loads(output.strip().splitlines()[-1])
+        assert report["updated"] == changed, report
+        rows[f"reindex {changed} changed files, seconds"] = (incremental, None)
+        rows["reindex 1% / full build"] = (incremental / ours_build, None)
+        rows["index size, MB"] = (folder_bytes(ours_index) / 1e6, folder_bytes(baseline_index) / 1e6)
 
     print("queries …", flush=True)
     latencies = {}
@@ -211,7 +223,8 @@ def main() -> None:
         measure([PYTHON, "bench/run.py", "--child", "baseline-cold", str(baseline_index)])[0] for _ in range(3)
     )
     rows["cold start of a CLI query, s"] = (ours_cold, base_cold)
-    rows["peak RSS indexing, MB"] = (ours_build_rss / 2**20, base_build_rss / 2**20)
+    if ours_build_rss is not None:
+        rows["peak RSS indexing, MB"] = (ours_build_rss / 2**20, base_build_rss / 2**20)
     rows["peak RSS serving, MB"] = (serving_rss["ours"] / 2**20, serving_rss["baseline"] / 2**20)
 
     higher_is_better = ("docs/s", "MB/s")
@@ -227,8 +240,9 @@ def main() -> None:
     print()
     print(table)
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, {platform.system()}"
+    reused = " (queries re-measured on the indexes of the run below)" if args.reuse else ""
     section = (
-        f"## {args.docs:,} releases — {dt.date.today().isoformat()}\n\n"
+        f"## {args.docs:,} releases{reused} — {dt.date.today().isoformat()}\n\n"
         f"Machine: {machine}. Query mix: {len(latencies['ours'])} queries, each run once "
         f"(ours with facets and highlighted snippets; the baseline with its default highlighter).\n\n{table}\n"
     )
@@ -237,12 +251,13 @@ def main() -> None:
 
 
 def _write_results(path: Path, docs: int, section: str) -> None:
-    """Replace this corpus size's section of RESULTS.md, keeping the others and the notes."""
-    marker = f"## {docs:,} releases"
+    """Replace this corpus size's section of RESULTS.md (a full run, or queries re-measured),
+    keeping the others and the notes."""
+    marker = section.split(" — ", 1)[0]
     existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
     parts = existing.split("\n## ")
     head, sections = parts[0], ["## " + part for part in parts[1:]]
-    sections = [s for s in sections if not s.startswith(marker)] + [section]
+    sections = [s for s in sections if s.split(" — ", 1)[0] != marker] + [section]
     sections.sort(key=lambda s: (not s.startswith("## Notes"), s))
     path.write_text(head.rstrip() + "\n\n" + "\n".join(s.rstrip() + "\n" for s in sections), encoding="utf-8")
 
