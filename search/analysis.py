@@ -30,7 +30,7 @@ from typing import Protocol
 
 from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenizer
 
-from search.normalise import fold
+from search.normalise import FoldedText, fold
 
 ANALYSER_VERSION = 4
 
@@ -229,14 +229,18 @@ def coarse_words(folded: str) -> Iterator[Word]:
             yield Word(text, start, end)
 
 
-class JiebaTokenizer(Tokenizer):
-    """Folds script/width, segments with jieba and emits parts, whole words and sub-words."""
+class _StatelessTokenizer(Tokenizer):
+    """A tokenizer without settings: any two instances are equal (Whoosh compares schemas)."""
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
 
     def __hash__(self) -> int:
         return hash(type(self))
+
+
+class JiebaTokenizer(_StatelessTokenizer):
+    """Folds script/width, segments with jieba and emits parts, whole words and sub-words."""
 
     def __call__(
         self,
@@ -268,20 +272,26 @@ class JiebaTokenizer(Tokenizer):
         for word in coarse_words(folded.text):
             terms, position = word_terms(word, position, indexing)
             for text, start, pos in terms:
-                token.text = text
                 # only a whole word can be a stop word: 所 in 派出所 stays searchable
                 token.whole = text == word.text
-                if keeporiginal:
-                    token.original = text
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = pos
-                if chars:
-                    original_start, original_end = folded.original_span(start, start + len(text))
-                    token.startchar = start_char + original_start
-                    token.endchar = start_char + original_end
-                yield token
+                yield _filled(token, text, pos, start, folded, start_char, keeporiginal)
+
+
+def _filled(
+    token: Token, text: str, pos: int, start: int, folded: FoldedText, start_char: int, keeporiginal: bool
+) -> Token:
+    """The stream's one reused ``Token`` set to a term at folded offset ``start``."""
+    token.text = text
+    token.boost = 1.0
+    token.stopped = False
+    if keeporiginal:
+        token.original = text
+    if token.positions:
+        token.pos = pos
+    if token.chars:
+        original_start, original_end = folded.original_span(start, start + len(text))
+        token.startchar, token.endchar = start_char + original_start, start_char + original_end
+    return token
 
 
 @functools.lru_cache(maxsize=131072)
@@ -424,45 +434,20 @@ def gram_terms(text: str) -> dict[str, list[int]]:
     return postings
 
 
-class BigramTokenizer(Tokenizer):
+class BigramTokenizer(_StatelessTokenizer):
     """Whoosh tokenizer form of ``gram_terms`` (folds script and width first)."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    def __call__(  # Whoosh's tokenizer signature; the options it passes that bigrams ignore are in kwargs
+        self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+        start_pos: int = 0, start_char: int = 0, **kwargs: object,
+    ) -> Iterator[Token]:  # fmt: skip
+        kwargs.pop("tokenize", None)
+        token = Token(positions, chars, **kwargs)
         folded = fold(value, lowercase=False)
         position = start_pos
         for run in _IDEOGRAPH_RUNS.finditer(folded.text):
             for offset, gram in enumerate(character_bigrams(run.group())):
-                token.text = gram
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = gram
-                if positions:
-                    token.pos = position
-                if chars:
-                    start = run.start() + offset
-                    original_start, original_end = folded.original_span(start, start + 2)
-                    token.startchar, token.endchar = start_char + original_start, start_char + original_end
-                yield token
+                yield _filled(token, gram, position, run.start() + offset, folded, start_char, keeporiginal)
                 position += 1
             position += 1
 
