@@ -11,11 +11,13 @@ from pathlib import Path
 from search import gazetteer
 from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
-from search.dates import first_full_date, parse_date
+from search.dates import ROC_OFFSET, first_full_date, parse_date
 from search.gazetteer import Region
 from search.normalise import fold_text
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
+# Taiwan's ROC years: 民國113年, or three digits before 年度 (113年度治安成果)
+_ROC_YEAR_IN_TEXT = re.compile(r"(?:(?:中华)?民国\s*(\d{1,3})\s*年|(?<!\d)(1\d{2})\s*年度)")
 _TITLE_MAX = 40
 # Words after a place name that mark the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
 _ISSUER_WORDS = (
@@ -91,10 +93,16 @@ def _title(cleaned: CleanedDocument) -> tuple[str, bool]:
 
 
 def _report_year(title: str, paragraphs: list[str]) -> int | None:
-    match = _YEAR_IN_TEXT.search(fold_text(title))
-    if match is None and paragraphs:
-        match = _YEAR_IN_TEXT.match(fold_text(paragraphs[0]))
-    return int(match.group(1)) if match else None
+    """The year a release reports on, from its headline or the start of its first paragraph."""
+    for text, find in ((title, "search"), (paragraphs[0] if paragraphs else "", "match")):
+        folded = fold_text(text)
+        match = getattr(_YEAR_IN_TEXT, find)(folded)
+        if match:
+            return int(match.group(1))
+        roc = getattr(_ROC_YEAR_IN_TEXT, find)(folded)
+        if roc:
+            return int(roc.group(1) or roc.group(2)) + ROC_OFFSET
+    return None
 
 
 @dataclass

@@ -107,3 +107,17 @@ def test_common_word_is_not_taken_for_a_place(tmp_path):
     text = "守护和平安宁\n民警守护城区和平与安宁,城区治安持续向好。"
     found = extract(clean(load_bytes(tmp_path / "x.txt", text.encode("utf-8"))))
     assert found.region is None
+
+
+@pytest.mark.parametrize(
+    ("title", "first", "year"),
+    [
+        ("臺中市113年度治安成果", "", 2024),
+        ("民國112年交通安全報告", "", 2023),
+        ("警方通报", "2023年,全区治安平稳。", 2023),
+        ("警方通报", "全区治安平稳。", None),
+    ],
+)
+def test_reported_year_in_either_calendar(title, first, year, tmp_path):
+    text = f"{title}\n\n发布时间:2025-01-01\n\n{first or '全区治安平稳,警方提醒注意安全。'}\n"
+    assert extract(clean(load_bytes(tmp_path / "r.txt", text.encode("utf-8")))).report_year == year
