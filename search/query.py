@@ -483,6 +483,9 @@ def _highlight_terms(query: wq.Query) -> list[str]:
         if isinstance(node, wq.AndNot):
             walk(node.a)
             return
+        if isinstance(node, GramRun):  # the characters typed, however they are matched
+            found.append(node.words[0] + "".join(word[1:] for word in node.words[1:]))
+            return
         if isinstance(node, wq.Phrase):
             if node.fieldname in ("title", "body"):
                 found.append("".join(node.words))
@@ -505,7 +508,10 @@ def _highlight_terms(query: wq.Query) -> list[str]:
             walk(child)
 
     walk(query)
-    return sorted({term for term in found if term}, key=len, reverse=True)
+    terms = {term for term in found if term}
+    # a single character is marked only when typed on its own: 立 of 立集体 would light up 立功
+    terms = {term for term in terms if len(term) > 1 or not any(term in longer for longer in terms if longer != term)}
+    return sorted(terms, key=len, reverse=True)
 
 
 def _described(stored: dict[str, Any]) -> dict[str, Any]:
@@ -656,6 +662,7 @@ class SearchEngine:
 
         searcher = self._current_searcher()
         parsed, expanded = self._parse(q, ("title", "body"))
+        terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
         region = region_name(district)
@@ -695,7 +702,6 @@ class SearchEngine:
         facets["year"] = sorted(_ranked(years), key=lambda item: item.value, reverse=True)
         facets["month"] = sorted(_ranked(months), key=lambda item: item.value)
 
-        terms = _highlight_terms(parsed)
         wanted = page * per_page
         first = (page - 1) * per_page
         filtering = region is not None or date_range is not None

@@ -305,3 +305,10 @@ def test_bigram_matches_are_exact_across_index_segments(tmp_path):
     assert sorted(document_name(hit.path) for hit in engine.search("京市长江", per_page=20).hits) == [
         "a0", "a1", "a2", "a3",
     ]  # fmt: skip
+
+
+def test_characters_typed_together_are_marked_together(ours):
+    result = ours.search("立集体")
+    assert document_name(result.hits[0].path) == "000"
+    assert "立" not in result.highlight_terms and "立集体" in result.highlight_terms
+    assert "<mark>立集体</mark>" in result.hits[0].snippet
