@@ -37,7 +37,7 @@ from search.facets import FacetColumns, apply_filters, date_counts, region_count
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.snippets import highlight, snippet
-from search.synonyms import expansions_of
+from search.synonyms import SynonymFileError, expansions_of
 
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 1000
@@ -615,6 +615,8 @@ class SearchEngine:
         parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0})
         try:
             parsed = parser.parse(cleaned)
+        except SynonymFileError as error:
+            raise QueryError(f"the synonym file cannot be used: {error}") from None
         except Exception as error:  # Whoosh's parser raises assorted types on odd input
             raise QueryError(f"could not parse the query: {error}") from None
         if parsed is None or parsed is wq.NullQuery:

@@ -12,7 +12,7 @@ import pytest
 from bench import baseline
 from bench.relevance import build_corpus, document_name, run
 from search.dates import parse_date
-from search.query import SearchEngine
+from search.query import QueryError, SearchEngine
 from search.sync import sync
 from search.synonyms import SYNONYMS_ENV, SynonymFileError, parse_synonyms
 
@@ -147,6 +147,13 @@ def test_synonym_file_format_and_errors(tmp_path, monkeypatch, ours):
     custom.write_text("杜荣良, 可卡因\n", encoding="utf-8")
     os.utime(custom, (1, 1))  # a different mtime: the edit is read on the next query
     assert set(names(ours, "可卡因")) == {"hk_mongkok_drug_raid", "mainland_hit_and_run_name"}
+    custom.write_text("可卡因\n", encoding="utf-8")
+    os.utime(custom, (2, 2))
+    with pytest.raises(QueryError, match=r"synonym file cannot be used: .*synonyms.txt:1: a group needs"):
+        ours.search("可卡因")
+    monkeypatch.setenv(SYNONYMS_ENV, str(tmp_path / "missing.txt"))
+    with pytest.raises(QueryError, match=r"missing\.txt"):
+        ours.search("可卡因")
 
 
 # --- query semantics ------------------------------------------------------------------------
