@@ -48,7 +48,6 @@ MAX_QUERY_WORDS = 64
 FACET_LIMIT = 200
 MAX_EXPANDING_TERMS = 3
 SORTS = ("relevance", "date")
-MODES = ("all", "any")
 # Relative weights of the ways a query word can match: the whole word (1.0) ranks above the same
 # characters found only as bigrams inside other words, and above a synonym the user did not type.
 GRAM_BOOST = 0.4
