@@ -401,10 +401,12 @@ def index_terms(text: str) -> dict[str, list[int]]:
 
 
 def query_words(text: str) -> list[Word]:
-    """Coarse words of a query string after folding, lowercasing and stop-word removal."""
+    """Coarse words of a query string after folding, lowercasing and stop-word removal; a query of
+    stop words only (一个) keeps them: the user asked for exactly those characters."""
     folded = fold(text)
     stops = stop_words()
-    return [word for word in coarse_words(folded.text) if word.text not in stops]
+    words = list(coarse_words(folded.text))
+    return [word for word in words if word.text not in stops] or words
 
 
 def character_bigrams(folded: str) -> list[str]:

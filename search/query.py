@@ -164,11 +164,27 @@ class ChineseQueryParser(QueryParser):
     """
 
     def __init__(self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None):
-        super().__init__(None, schema)
+        super().__init__(None, schema, phraseclass=self._quoted_phrase)
+        self._quotes: list[tuple[int, int, str]] = []
         self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
         self._words_per_field: dict[str, int] = {}
         # folded query word → the synonyms it was widened to
         self.expanded: dict[str, tuple[str, ...]] = {}
+
+    def parse(self, text: str, *args: Any, **kwargs: Any) -> wq.Query:
+        # where each quoted phrase's characters are, to give each phrase the text typed
+        self._quotes = [(match.start(1), match.end(1), match.group(1)) for match in re.finditer(r'"([^"]*)"', text)]
+        return super().parse(text, *args, **kwargs)
+
+    def _quoted_phrase(self, fieldname: str, words: list[str], **kwargs: Any) -> QuotedPhrase:
+        phrase = QuotedPhrase(fieldname, words, **kwargs)
+        ranges = kwargs.get("char_ranges") or []
+        start = ranges[0][0] if ranges and ranges[0][0] is not None else None
+        phrase.typed = next(
+            (fold_text(literal) for begin, end, literal in self._quotes if start is not None and begin <= start < end),
+            None,
+        )
+        return phrase
 
     @property
     def word_count(self) -> int:
@@ -190,9 +206,11 @@ class ChineseQueryParser(QueryParser):
         else:
             clauses = [self._widened(fieldname, word.text, _word_query(fieldname, word)) for word in words]
             query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-            if len(clauses) > 1:
-                # the characters as typed, contiguous, however they were segmented (立集体 in 荣立集体)
-                query = _or_bigrams(fieldname, fold_text(text), query)
+            typed = fold_text(text)
+            if len(clauses) > 1 or typed != words[0].text:
+                # the characters as typed, contiguous, however they were segmented (立集体 in
+                # 荣立集体) or whatever was dropped (了 of 毁了)
+                query = _or_bigrams(fieldname, typed, query)
         if boost != 1.0:
             query = query.with_boost(boost)
         return query
@@ -215,7 +233,25 @@ def _word_query(fieldname: str, word: Word) -> wq.Query:
         query: wq.Query = wq.Term(fieldname, word.text)
     else:
         query = WordPhrase(fieldname, list(word.parts))
-    return _or_bigrams(fieldname, word.text, query)
+    return _or_bigrams(fieldname, word.text, query, same_text=True)
+
+
+class QuotedPhrase(wq.Phrase):
+    """A phrase the user quoted; kept as a phrase even when it analyses to one word (Whoosh would
+    make that a plain term), so it is still paired with its bigrams."""
+
+    typed: str | None = None  # the characters between the quotes, folded
+
+    def normalize(self) -> wq.Query:
+        normalized = self if len(self.words) == 1 else super().normalize()
+        if isinstance(normalized, QuotedPhrase):
+            normalized.typed = self.typed
+        return normalized
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        if len(self.words) == 1:
+            return wq.Term(self.fieldname, self.words[0], boost=self.boost).matcher(searcher, context)
+        return super().matcher(searcher, context)
 
 
 class WordPhrase(wq.Phrase):
@@ -236,12 +272,15 @@ def _sequence_query(fieldname: str, words: list[Word]) -> wq.Query:
     return _phrase_by_words(wq.Phrase(fieldname, [part for word in words for part in word.parts]))
 
 
-def _or_bigrams(fieldname: str, text: str, query: wq.Query) -> wq.Query:
+def _or_bigrams(fieldname: str, text: str, query: wq.Query, same_text: bool = False) -> wq.Query:
+    """``query`` or ``text``'s bigrams in sequence. ``same_text``: ``query`` only ever matches those
+    very characters (a word's own term), so a release it matches has the bigrams too."""
     gram = gram_query(text)
     if fieldname != "body" or gram is None:
         return query
     words = gram.words if isinstance(gram, wq.Phrase) else [gram.text]
-    return wq.Or([query, GramRun(gram.fieldname, words, word=query).with_boost(GRAM_BOOST)])
+    run = GramRun(gram.fieldname, words, word=query, same_text=same_text)
+    return wq.Or([query, run.with_boost(GRAM_BOOST)])
 
 
 class GramRun(wq.Phrase):
@@ -249,14 +288,19 @@ class GramRun(wq.Phrase):
     nearly all of the same releases. Before searching, ``resolve_gram_runs`` confines the bigram
     match (and any comparison of positions) to the few releases ``word`` does not find."""
 
-    def __init__(self, fieldname: str, words: list[str], *args: Any, word: wq.Query | None = None, **kwargs: Any):
+    def __init__(
+        self, fieldname: str, words: list[str], *args: Any, word: wq.Query | None = None, same_text: bool = False,
+        **kwargs: Any,
+    ):  # fmt: skip
         super().__init__(fieldname, words, *args, **kwargs)
         self.word = word
+        self.same_text = same_text
 
     def normalize(self) -> wq.Query:
         normalized = self if len(self.words) == 1 else super().normalize()
         if isinstance(normalized, GramRun):
             normalized.word = self.word.normalize() if self.word is not None else None
+            normalized.same_text = self.same_text
         return normalized
 
     def matcher(self, searcher: Searcher, context: Any = None) -> Any:
@@ -330,7 +374,11 @@ def resolve_gram_runs(
         if key not in cache:
             frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
             word = node.word
-            if isinstance(word, wq.Term) and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies):
+            if (
+                node.same_text
+                and isinstance(word, wq.Term)
+                and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies)
+            ):
                 # the word is in as many releases as the rarest bigram: no release has the run alone
                 cache[key] = []
                 return cache[key]
@@ -386,7 +434,11 @@ def resolve_gram_runs(
             for run in pairs:
                 subqueries = [child for child in subqueries if child is not run and child != run.word]
             if matching:
-                covered = [child.word for child in subqueries if isinstance(child, GramRun) and len(child.words) == 1]
+                covered = [
+                    child.word
+                    for child in subqueries
+                    if isinstance(child, GramRun) and child.same_text and len(child.words) == 1
+                ]
                 subqueries = [child for child in subqueries if child not in covered]
             rewritten = [rewrite(child) for child in subqueries] + [positional_pair(run) for run in pairs]
             present = [child for child in rewritten if child is not wq.NullQuery and not absent(child)]
@@ -717,7 +769,9 @@ class SearchEngine:
             best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
             ranked = [(doc, score) for score, doc in best[first:wanted]]
         else:
-            allowed = set(matched.both) if filtering or runs.get(LOOSENED) else None
+            # the top-k search ranks exactly the matches: the scoring query may match more (terms
+            # standing in for positions, word-level alternatives for bigram runs)
+            allowed = set(matched.both)
             ranked = []
             if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_clause(parsed) is not None else wanted
@@ -831,8 +885,8 @@ def _cheaper(node: wq.Query) -> wq.Query:
     """
     if isinstance(node, wq.Every):
         return wq.Every()
-    if type(node) is wq.Phrase and node.slop == 1 and node.fieldname in ("title", "body"):
-        text = "".join(node.words)
+    if isinstance(node, QuotedPhrase) and node.slop == 1 and node.fieldname in ("title", "body"):
+        text = node.typed if node.typed and is_ideograph_run(node.typed) else "".join(node.words)
         return _or_bigrams(node.fieldname, text, _phrase_by_words(node))
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bench import baseline
 from bench.relevance import build_corpus, document_name, run
@@ -319,3 +322,57 @@ def test_characters_typed_together_are_marked_together(ours):
     assert document_name(result.hits[0].path) == "000"
     assert "立" not in result.highlight_terms and "立集体" in result.highlight_terms
     assert "<mark>立集体</mark>" in result.hits[0].snippet
+
+
+# --- property: any string in a release finds it ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_segment_engine(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The relevance corpus indexed in two commits (two segments), with each release's indexed text."""
+    from search.analysis import is_ideograph_run
+    from search.clean import clean
+    from search.extract import extract
+    from search.load import load_bytes
+    from search.normalise import fold_text
+    from search.sync import release_fields
+
+    folder = tmp_path_factory.mktemp("two-segments")
+    first, second = folder / "first", folder / "second"
+    first.mkdir(), second.mkdir()
+    texts: dict[str, str] = {}
+    for number, path in enumerate(sorted(corpus.glob("*.txt"))):
+        target = (first if number % 2 else second) / path.name
+        target.write_bytes(path.read_bytes())
+        fields = release_fields(extract(clean(load_bytes(target, target.read_bytes()))))
+        texts[document_name(path.name)] = fold_text(fields["body"])
+    sync(folder / "ix", [first])
+    sync(folder / "ix", [first, second])
+    engine = SearchEngine(folder / "ix")
+    runs = sorted({run for text in texts.values() for run in re.findall(r"[\u4e00-\u9fff]{2,}", text)})
+    assert runs and all(is_ideograph_run(run) for run in runs[:10])
+    yield engine, texts, runs
+    engine.close()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_string_of_characters_in_a_release_finds_that_release(two_segment_engine, data):
+    from search.analysis import query_words, stop_words
+    from search.synonyms import expansions_of
+
+    engine, texts, runs = two_segment_engine
+    run = data.draw(st.sampled_from(runs))
+    start = data.draw(st.integers(0, len(run) - 2))
+    needle = run[start : start + data.draw(st.integers(2, min(6, len(run) - start)))]
+    expected = {name for name, text in texts.items() if needle in text}
+    # a quoted phrase of stop words only (一个) is analysed to nothing by Whoosh's phrase syntax
+    quoted = [f'"{needle}"'] if any(word.text not in stop_words() for word in query_words(needle)) else []
+    for query in (needle, *quoted):
+        found = {document_name(hit.path) for hit in engine.search(query, per_page=100).hits}
+        assert expected <= found, (query, expected - found)
+    words = query_words(needle)
+    if len(words) == 1 and words[0].text == needle and not expansions_of(needle):
+        # one word, nothing dropped, no synonyms: exactly those releases
+        found = {document_name(hit.path) for hit in engine.search(needle, per_page=100).hits}
+        assert found == expected, (needle, found ^ expected)
