@@ -10,6 +10,7 @@ filter except its own, so the counts say what clicking would give.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import heapq
@@ -52,11 +53,12 @@ SORTS = ("relevance", "date")
 # characters found only as bigrams inside other words, and above a synonym the user did not type.
 GRAM_BOOST = 0.4
 SYNONYM_BOOST = 0.7
-# Words of a multi-word query found within this many positions of each other add to the score.
+# Words of a multi-word query found within this many positions of each other raise the score, by up
+# to this fraction when adjacent.
 PROXIMITY_WINDOW = 8
 PROXIMITY_BOOST = 0.5
 # how many of the best releases the proximity boost may reorder
-RESCORE_WINDOW = 50
+RESCORE_WINDOW = 30
 QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
 _REGION_FIELDS = ("district", "city", "province")
 _REGION_FACETS = ("district", "city", "province", "region")
@@ -774,7 +776,7 @@ class SearchEngine:
             allowed = set(matched.both)
             ranked = []
             if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
-                pool = max(wanted, RESCORE_WINDOW) if _proximity_clause(parsed) is not None else wanted
+                pool = max(wanted, RESCORE_WINDOW) if _proximity_words(parsed) is not None else wanted
                 top_n = _top_scored(searcher, parsed, allowed, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
@@ -887,7 +889,9 @@ def _cheaper(node: wq.Query) -> wq.Query:
         return wq.Every()
     if isinstance(node, QuotedPhrase) and node.slop == 1 and node.fieldname in ("title", "body"):
         text = node.typed if node.typed and is_ideograph_run(node.typed) else "".join(node.words)
-        return _or_bigrams(node.fieldname, text, _phrase_by_words(node))
+        by_words = _phrase_by_words(node)
+        same_text = isinstance(by_words, wq.Term) and by_words.text == text
+        return _or_bigrams(node.fieldname, text, by_words, same_text=same_text)
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
     if isinstance(node, wq.CompoundQuery):
@@ -961,8 +965,8 @@ def _any_word(query: wq.Query) -> wq.Query | None:
     return None
 
 
-def _proximity_clause(query: wq.Query) -> wq.Query | None:
-    """For a query of several required words: their whole-word terms within ``PROXIMITY_WINDOW``."""
+def _proximity_words(query: wq.Query) -> list[str] | None:
+    """For a query of several required words: each word's whole-word body term."""
     if not isinstance(query, wq.And) or len(query.subqueries) < 2:
         return None
     words = []
@@ -970,24 +974,59 @@ def _proximity_clause(query: wq.Query) -> wq.Query | None:
         term = next((node for node in _walk(clause) if isinstance(node, wq.Term) and node.fieldname == "body"), None)
         if term is None:
             return None
-        words.append(wq.Term("body", term.text))
-    return Near(words, slop=PROXIMITY_WINDOW, ordered=False).with_boost(PROXIMITY_BOOST)
+        words.append(term.text)
+    return words
 
 
 def _with_proximity(
     searcher: Searcher, query: wq.Query, ranked: list[tuple[float, int]], wanted: int, datekeys: Any
 ) -> list[tuple[float, int]]:
-    """Add to the scores of the best ``RESCORE_WINDOW`` (or ``wanted``) releases where the words of a
-    multi-word query stand close together: a rescoring window, as search engines do, since
-    comparing positions in every matching release would cost more than the rest of the search."""
-    near = _proximity_clause(query)
+    """Raise the scores of the best ``RESCORE_WINDOW`` (or ``wanted``) releases where the words of a
+    multi-word query stand close together — up to ``PROXIMITY_BOOST`` more when adjacent, nothing
+    beyond ``PROXIMITY_WINDOW`` positions: a rescoring window, as search engines do, since comparing
+    positions in every matching release would cost more than the rest of the search."""
+    words = _proximity_words(query)
     window = ranked[: max(wanted, RESCORE_WINDOW)]
-    if near is None or not window:
+    if not words or not window:
         return ranked
-    confined = wq.And([DocSet([doc for _, doc in window]), near])
-    bonus = {doc: score for score, doc in searcher.search(confined, limit=len(window), terms=False).top_n}
-    rescored = [(score + bonus.get(doc, 0.0), doc) for score, doc in window]
+    positions = _positions_in(searcher, words, sorted(doc for _, doc in window))
+    rescored = []
+    for score, doc in window:
+        lists = positions.get(doc)
+        closeness = _closeness(lists) if lists and len(lists) == len(words) else 0.0
+        rescored.append((score * (1 + PROXIMITY_BOOST * closeness), doc))
     return _by_score_then_date(rescored, datekeys) + ranked[len(window) :]
+
+
+def _positions_in(searcher: Searcher, words: list[str], docs: list[int]) -> dict[int, list[list[int]]]:
+    """``{doc: [positions of each word in its body]}`` for ``docs`` (ascending), one posting walk per word."""
+    found: dict[int, list[list[int]]] = {doc: [] for doc in docs}
+    reader = searcher.reader()
+    for word in words:
+        if ("body", word) not in reader:
+            return {}
+        postings = reader.postings("body", word)
+        for doc in docs:
+            if not postings.is_active():
+                break
+            postings.skip_to(doc)
+            if postings.is_active() and postings.id() == doc:
+                found[doc].append(list(postings.value_as("positions")))
+    return found
+
+
+def _closeness(lists: list[list[int]]) -> float:
+    """Mean over consecutive query words of how near their nearest occurrences are: 1 adjacent,
+    falling to 0 beyond ``PROXIMITY_WINDOW`` positions."""
+    total = 0.0
+    for first, second in itertools.pairwise(lists):
+        distance = PROXIMITY_WINDOW + 1
+        for position in first:  # positions are sorted: the nearest in ``second`` sits at the bisection
+            index = bisect.bisect_left(second, position)
+            for neighbour in second[max(0, index - 1) : index + 1]:
+                distance = min(distance, abs(neighbour - position))
+        total += max(0.0, (PROXIMITY_WINDOW + 1 - distance) / PROXIMITY_WINDOW)
+    return total / (len(lists) - 1)
 
 
 def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[tuple[float, int]]:
