@@ -121,7 +121,9 @@ def parse_header(line: str) -> tuple[dict[str, str], str | None] | None:
 
     Returns ``None`` when the line is not a header line.
     """
-    # keys are matched in Simplified (發布日期 is 发布日期); values are kept as written
+    if ":" not in line and "：" not in line:
+        return None  # every key is followed by a colon; most lines end here, before OpenCC
+    # keys written in Traditional (發布日期) are matched in Simplified; values are kept as written
     matches = list(_HEADER_KEY.finditer(to_simplified(line)))
     if not matches:
         return None
