@@ -93,15 +93,18 @@ def _title(cleaned: CleanedDocument) -> tuple[str, bool]:
 
 
 def _report_year(title: str, paragraphs: list[str]) -> int | None:
-    """The year a release reports on, from its headline or the start of its first paragraph."""
-    for text, find in ((title, "search"), (paragraphs[0] if paragraphs else "", "match")):
-        folded = fold_text(text)
-        match = getattr(_YEAR_IN_TEXT, find)(folded)
-        if match:
-            return int(match.group(1))
-        roc = getattr(_ROC_YEAR_IN_TEXT, find)(folded)
-        if roc:
-            return int(roc.group(1) or roc.group(2)) + ROC_OFFSET
+    """The year a release reports on: named anywhere in its headline, or opening its first paragraph."""
+    return _year_in(fold_text(title), anywhere=True) or (
+        _year_in(fold_text(paragraphs[0]), anywhere=False) if paragraphs else None
+    )
+
+
+def _year_in(folded: str, anywhere: bool) -> int | None:
+    find = re.search if anywhere else re.match
+    if match := find(_YEAR_IN_TEXT, folded):
+        return int(match.group(1))
+    if roc := find(_ROC_YEAR_IN_TEXT, folded):
+        return int(roc.group(1) or roc.group(2)) + ROC_OFFSET
     return None
 
 

@@ -88,9 +88,10 @@ class ChineseText(TEXT):
     """
 
     terms = staticmethod(index_terms)
+    analyzer_factory = staticmethod(ChineseAnalyzer)
 
     def __init__(self, **kwargs: Any):
-        super().__init__(analyzer=ChineseAnalyzer(), **kwargs)
+        super().__init__(analyzer=self.analyzer_factory(), **kwargs)
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         postings = self.terms(value)
@@ -105,9 +106,7 @@ class BigramText(ChineseText):
     name or new word jieba splits differently in the release and the query is still found."""
 
     terms = staticmethod(gram_terms)
-
-    def __init__(self, **kwargs: Any):
-        TEXT.__init__(self, analyzer=BigramAnalyzer(), **kwargs)
+    analyzer_factory = staticmethod(BigramAnalyzer)
 
 
 def build_schema() -> Schema:

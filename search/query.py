@@ -238,22 +238,30 @@ def _word_query(fieldname: str, word: Word) -> wq.Query:
     return _or_bigrams(fieldname, word.text, query, same_text=True)
 
 
-class QuotedPhrase(wq.Phrase):
-    """A phrase the user quoted; kept as a phrase even when it analyses to one word (Whoosh would
-    make that a plain term), so it is still paired with its bigrams."""
+class _MarkedPhrase(wq.Phrase):
+    """A phrase our query rewriting must still recognise after Whoosh normalises it: one word stays
+    a phrase (Whoosh would make it a plain term) and the attributes in ``carried`` survive."""
 
-    typed: str | None = None  # the characters between the quotes, folded
+    carried: tuple[str, ...] = ()
 
     def normalize(self) -> wq.Query:
         normalized = self if len(self.words) == 1 else super().normalize()
-        if isinstance(normalized, QuotedPhrase):
-            normalized.typed = self.typed
+        if isinstance(normalized, _MarkedPhrase) and normalized is not self:
+            for name in self.carried:
+                setattr(normalized, name, getattr(self, name))
         return normalized
 
     def matcher(self, searcher: Searcher, context: Any = None) -> Any:
-        if len(self.words) == 1:
+        if len(self.words) == 1:  # Whoosh's phrase matcher wants two words or more
             return wq.Term(self.fieldname, self.words[0], boost=self.boost).matcher(searcher, context)
         return super().matcher(searcher, context)
+
+
+class QuotedPhrase(_MarkedPhrase):
+    """A phrase the user quoted, still paired with its bigrams when it analyses to one word."""
+
+    carried = ("typed",)
+    typed: str | None = None  # the characters between the quotes, folded
 
 
 class WordPhrase(wq.Phrase):
@@ -285,7 +293,7 @@ def _or_bigrams(fieldname: str, text: str, query: wq.Query, same_text: bool = Fa
     return wq.Or([query, run.with_boost(GRAM_BOOST)])
 
 
-class GramRun(wq.Phrase):
+class GramRun(_MarkedPhrase):
     """Characters as their bigrams in sequence, beside ``word``, the word-level query that finds
     nearly all of the same releases. Before searching, ``resolve_gram_runs`` confines the bigram
     match (and any comparison of positions) to the few releases ``word`` does not find."""
@@ -295,20 +303,10 @@ class GramRun(wq.Phrase):
         **kwargs: Any,
     ):  # fmt: skip
         super().__init__(fieldname, words, *args, **kwargs)
-        self.word = word
+        self.word = word.normalize() if word is not None else None
         self.same_text = same_text
 
-    def normalize(self) -> wq.Query:
-        normalized = self if len(self.words) == 1 else super().normalize()
-        if isinstance(normalized, GramRun):
-            normalized.word = self.word.normalize() if self.word is not None else None
-            normalized.same_text = self.same_text
-        return normalized
-
-    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
-        if len(self.words) == 1:  # unresolved (Whoosh's Phrase wants two words or more)
-            return wq.Term(self.fieldname, self.words[0], boost=self.boost).matcher(searcher, context)
-        return super().matcher(searcher, context)
+    carried = ("word", "same_text")
 
 
 class DocSet(wq.Query):
@@ -790,14 +788,15 @@ class SearchEngine:
             hits=hits,
             facets=facets,
             mode=mode,
-            also_matched=self._synonyms_found(searcher, expanded, matched.both),
+            also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
         )
 
     def _synonyms_found(
-        self, searcher: Searcher, expanded: dict[str, tuple[str, ...]], matched: list[int]
+        self, searcher: Searcher, expanded: dict[str, tuple[str, ...]], matched: list[int], runs: dict[Any, Any]
     ) -> list[str]:
-        """The synonyms (of words the user typed) that occur in at least one matching release."""
+        """The synonyms (of words the user typed) that occur in at least one matching release
+        (their bigram runs were resolved for this search already: ``runs`` holds them)."""
         if not expanded or not matched:
             return []
         present = set(matched)
@@ -805,7 +804,7 @@ class SearchEngine:
         for synonym in dict.fromkeys(word for synonyms in expanded.values() for word in synonyms):
             if synonym in expanded:  # typed by the user too
                 continue
-            query = _sequence_query("body", query_words(synonym))
+            query = resolve_gram_runs(searcher, _sequence_query("body", query_words(synonym)), runs, matching=True)
             if any(doc in present for doc in searcher.docs_for_query(query)):
                 found.append(synonym)
         return found
