@@ -37,8 +37,10 @@ ANALYSER_VERSION = 4
 # A token must hold a letter, digit or ideograph; punctuation and spaces are not searchable words.
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _WORD_RUNS = re.compile(r"\w+|\W", re.UNICODE)
-# Runs of ideographs (CJK unified, extension A, compatibility) for the character-bigram field.
-_IDEOGRAPH_RUNS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+# Ideographs (CJK unified, extension A, compatibility): runs of two or more feed the bigram field.
+_IDEOGRAPH = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_IDEOGRAPHS = re.compile(_IDEOGRAPH + "+")
+_IDEOGRAPH_RUNS = re.compile(_IDEOGRAPH + "{2,}")
 # Dictionaries in jieba's user-dictionary format ("word frequency [tag]"), applied in this order.
 DICTIONARIES = ("userdict.txt", "placenames.txt")
 SEGMENTER_ENV = "POLICE_SEARCH_SEGMENTER"
@@ -184,7 +186,7 @@ def parts_of(word: str) -> tuple[str, ...]:
 
 
 def _is_cjk(text: str) -> bool:
-    return all("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+    return _IDEOGRAPHS.fullmatch(text) is not None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -415,7 +417,7 @@ def character_bigrams(folded: str) -> list[str]:
 
 
 def is_ideograph_run(text: str) -> bool:
-    return len(text) >= 2 and _IDEOGRAPH_RUNS.fullmatch(text) is not None
+    return _IDEOGRAPH_RUNS.fullmatch(text) is not None
 
 
 def gram_terms(text: str) -> dict[str, list[int]]:
