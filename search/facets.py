@@ -2,14 +2,17 @@
 
 Whoosh's ``groupedby`` looks up every facet of every matching document through several layers of
 Python objects; for a query matching most of 20,000 releases that dominates the response time. Here
-the region and date of every document are read once per searcher into plain lists, so filtering
-and counting a query's matches are a few list comprehensions and ``Counter`` calls.
+the region and date of every document (saved per segment, see ``segment_columns``) are held per
+searcher in plain lists, so filtering and counting a query's matches are a few list comprehensions
+and ``Counter`` calls.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+
+from search.segment_columns import SegmentColumns
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,13 @@ class FacetColumns:
     region_parts: list[tuple[str, str, str]]  # (province, city, district), "" where unknown
 
     @classmethod
-    def load(cls, reader: object) -> FacetColumns:
-        paths = [value.decode("utf-8") for value in reader.column_reader("region")]
+    def from_segments(cls, segments: list[SegmentColumns]) -> FacetColumns:
+        """From each segment's columns, in document-number order."""
         ids: dict[str, int] = {}
-        region_ids = [ids.setdefault(path, len(ids)) for path in paths]
+        region_ids = [ids.setdefault(path, len(ids)) for segment in segments for path in segment.regions]
         region_paths = list(ids)
         names = [frozenset(part for part in path.split("/") if part) for path in region_paths]
-        datekeys = list(reader.column_reader("datekey"))
+        datekeys = [key for segment in segments for key in segment.datekeys]
         years = [key // 10000 for key in datekeys]
         months = [key // 100 for key in datekeys]
         parts = [tuple([*path.split("/"), "", ""][:3]) if path else ("", "", "") for path in region_paths]

@@ -29,6 +29,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.qparser import MultifieldPlugin, QueryParser
+from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
 from search import gazetteer
@@ -37,6 +38,7 @@ from search.dates import parse_date
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
+from search.segment_columns import SegmentColumns, segment_columns
 from search.snippets import highlight, snippet
 from search.synonyms import SynonymFileError, expansions_of
 
@@ -579,6 +581,24 @@ def _described(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class SavedLengthsBM25F(BM25F):
+    """Whoosh's BM25F (same parameters, same scores) reading each document's field length from
+    the segment's saved columns rather than through a file read per scored document."""
+
+    def __init__(self, lengths_of: Callable[[Any], dict[str, Any]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self._lengths_of = lengths_of
+
+    def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> Any:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        reader = searcher.reader()
+        if isinstance(scorer, BM25FScorer) and reader.is_atomic():
+            lengths = self._lengths_of(reader).get(fieldname)
+            if lengths is not None:
+                scorer.dfl = lengths.__getitem__
+        return scorer
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     """Run a ``SearchEngine`` method under the engine's lock (web workers share one engine)."""
 
@@ -606,6 +626,8 @@ class SearchEngine:
         self._generation: Path | None = None
         self._searcher: Searcher | None = None
         self._columns: FacetColumns | None = None
+        # segment id → its saved columns, kept across refreshes: a reindex adds a segment or two
+        self._segments: dict[str, SegmentColumns] = {}
         # One operation (a search, its parse, its facets) sees one snapshot: refreshing midway
         # would close the reader that the operation is still using.
         self._pinned: Searcher | None = None
@@ -618,6 +640,7 @@ class SearchEngine:
             self._index = None
             self._generation = None
             self._columns = None
+            self._segments = {}
             self._pinned = None
 
     def _current_searcher(self) -> Searcher:
@@ -635,7 +658,7 @@ class SearchEngine:
                 self._index = open_generation(generation)
                 self._generation = generation
             if self._searcher is None:
-                self._searcher = self._index.searcher()
+                self._searcher = self._index.searcher(weighting=self._weighting())
                 self._columns = None
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
@@ -643,10 +666,30 @@ class SearchEngine:
             self._pinned = self._searcher
             return self._searcher
 
+    def _weighting(self) -> BM25F:
+        return SavedLengthsBM25F(self._segment_lengths)
+
     def _facet_columns(self, searcher: Searcher) -> FacetColumns:
         if self._columns is None:
-            self._columns = FacetColumns.load(searcher.reader())
+            live = {}
+            for leaf, _ in searcher.reader().leaf_readers():
+                if leaf.doc_count_all() == 0:  # an empty index: no segment
+                    continue
+                columns = self._segment(leaf)
+                live[columns.segment_id] = columns
+            self._segments = live  # forget segments merged away
+            self._columns = FacetColumns.from_segments(list(live.values()))
         return self._columns
+
+    def _segment(self, leaf: Any) -> SegmentColumns:
+        segment_id = leaf.segment().segment_id()
+        columns = self._segments.get(segment_id)
+        if columns is None:
+            columns = self._segments[segment_id] = segment_columns(self._generation, leaf)
+        return columns
+
+    def _segment_lengths(self, leaf: Any) -> dict[str, Any]:
+        return self._segment(leaf).lengths
 
     @_locked
     def parse(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query:

@@ -39,6 +39,7 @@ from search.index import (
     writer_lock,
 )
 from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
+from search.segment_columns import save_missing
 
 WRITER_MEMORY_MB = 96
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
@@ -333,6 +334,8 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         writer.cancel()
         raise
     failpoint("sync:after-commit")
+    with ix.searcher() as searcher:
+        save_missing(Path(ix.storage.folder), searcher.reader())
     meta = IndexMeta.read(index_dir)
     meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
     meta.updated = now()
