@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
+from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
 from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.scoring import BM25F, BM25FScorer
@@ -1077,19 +1077,110 @@ def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[
 
 
 def _top_scored(
-    searcher: Searcher, query: wq.Query, allowed: set[int] | None, wanted: int, datekeys: Any
+    searcher: Searcher, query: wq.Query, allowed: set[int], wanted: int, datekeys: Any
 ) -> list[tuple[float, int]]:
-    """Top ``wanted`` by score with the newest-first tie-break, using Whoosh's top-k search.
+    """Top ``wanted`` of the ``allowed`` releases by score, equal scores newest first.
 
-    Whoosh breaks ties by document number, so ask for more until the last score fetched is below
-    the score at the cut: then every release tied with the cut is in hand to be ordered by date.
+    A query of terms (and, or, confined to document sets) is scored term by term; anything else
+    (spans) by Whoosh's top-k collector, without its pruning: Whoosh 2.7.4 prunes a boosted term
+    against the threshold meant for its boosted score (``WrappingMatcher.replace`` passes it on
+    unscaled), so releases with the words in their headline (boosted ×2) could go missing from the
+    top (tested). Whoosh breaks ties by document number: ask for more until the last score fetched
+    is below the score at the cut, so every release tied with the cut is in hand to be ordered by date.
     """
+    tallied = _tally_scores(searcher, query, allowed)
+    if tallied is not None:
+        best = heapq.nlargest(wanted, tallied.items(), key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
+        return [(score, doc) for doc, score in best]
     limit = wanted + 10
     while True:
-        top = searcher.search(query, filter=allowed, limit=limit, terms=False).top_n
+        exhaustive = collectors.TopCollector(limit, usequality=False, replace=0)
+        searcher.search_with_collector(query, collectors.FilterCollector(exhaustive, allowed))
+        top = exhaustive.results().top_n
         if len(top) < limit or round(top[-1][0], 6) < round(top[wanted - 1][0], 6):
             return _by_score_then_date(top, datekeys)
         limit *= 4
+
+
+def _tally_scores(searcher: Searcher, query: wq.Query, allowed: set[int]) -> dict[int, float] | None:
+    """``{doc: score}`` for the ``allowed`` releases the query matches, computed term by term: the
+    same sums as Whoosh's matchers (BM25F per term × the boosts above it; an And adds its
+    children's scores where all match, an Or those that match), with one loop per posting list
+    instead of Whoosh's walk of its matcher tree per document, several times cheaper for queries
+    matching most of the index. None when the query holds anything else (phrases, spans)."""
+    if not _tallyable(query):
+        return None
+    scores: dict[int, float] = {}
+    ordered = sorted(allowed)
+    for leaf, offset in searcher.leaf_searchers():
+        end = offset + leaf.doc_count_all()
+        local = {
+            doc - offset for doc in ordered[bisect.bisect_left(ordered, offset) : bisect.bisect_left(ordered, end)]
+        }
+        if local:
+            for doc, score in _tally(leaf, query, local, offset).items():
+                scores[doc + offset] = score
+    return scores
+
+
+def _tallyable(node: wq.Query) -> bool:
+    if isinstance(node, (wq.Term, DocSet)) or node is wq.NullQuery:
+        return True
+    if isinstance(node, wq.Or) and (node.scale or node.minmatch):
+        return False
+    return type(node) in (wq.And, wq.Or) and all(_tallyable(child) for child in node.subqueries)
+
+
+def _tally(searcher: Searcher, node: wq.Query, candidates: set[int], offset: int) -> dict[int, float]:
+    """Scores of one segment's candidate documents (segment-local numbers) matching ``node``."""
+    if isinstance(node, DocSet):
+        return {doc - offset: 0.0 for doc in node.docnums if doc - offset in candidates}
+    if isinstance(node, wq.Term):
+        return _tally_term(searcher, node, candidates)
+    if node is wq.NullQuery or not node.subqueries:
+        return {}
+    children = [_tally(searcher, child, candidates, offset) for child in node.subqueries]
+    if isinstance(node, wq.And):
+        children.sort(key=len)
+        tallied = {doc: score for doc, score in children[0].items() if all(doc in other for other in children[1:])}
+        for other in children[1:]:
+            for doc in tallied:
+                tallied[doc] += other[doc]
+    else:
+        tallied = dict(children[0])
+        for other in children[1:]:
+            for doc, score in other.items():
+                tallied[doc] = tallied.get(doc, 0.0) + score
+    if node.boost != 1.0:
+        tallied = {doc: score * node.boost for doc, score in tallied.items()}
+    return tallied
+
+
+def _tally_term(searcher: Searcher, term: wq.Term, candidates: set[int]) -> dict[int, float]:
+    schema = searcher.schema
+    if term.fieldname not in schema:
+        return {}
+    text = schema[term.fieldname].to_bytes(term.text)
+    if (term.fieldname, text) not in searcher.reader():
+        return {}
+    postings = searcher.postings(term.fieldname, text, weighting=searcher.weighting)
+    tallied = {}
+    if len(candidates) * 8 < searcher.doc_frequency(term.fieldname, text):
+        for doc in sorted(candidates):  # a few candidates in a long list: skip to each
+            postings.skip_to(doc)
+            if not postings.is_active():
+                break
+            if postings.id() == doc:
+                tallied[doc] = postings.score()
+    else:
+        while postings.is_active():
+            doc = postings.id()
+            if doc in candidates:
+                tallied[doc] = postings.score()
+            postings.next()
+    if term.boost != 1.0:
+        tallied = {doc: score * term.boost for doc, score in tallied.items()}
+    return tallied
 
 
 def _walk(node: wq.Query) -> Iterator[wq.Query]:
