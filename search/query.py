@@ -394,7 +394,14 @@ def resolve_gram_runs(
         return cache[key]
 
     def absent(node: wq.Query) -> bool:
-        return isinstance(node, wq.Term) and searcher.doc_frequency(node.fieldname, node.text) == 0
+        """Matches nothing here: a term no release has, or an and/phrase/span needing one."""
+        if isinstance(node, wq.Term):
+            return searcher.doc_frequency(node.fieldname, node.text) == 0
+        if isinstance(node, wq.Phrase):
+            return any(searcher.doc_frequency(node.fieldname, word) == 0 for word in node.words)
+        if isinstance(node, (wq.And, wq.SpanNear2)):
+            return any(absent(child) for child in node.children())
+        return False
 
     def bigram_terms(node: GramRun) -> list[wq.Query]:
         return [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]

@@ -106,3 +106,20 @@ def test_queries_of_phrases_are_left_to_whoosh():
 
     assert query_module._tallyable(wq.And([wq.Term("body", "民警"), wq.Or([wq.Term("title", "a")])]))
     assert not query_module._tallyable(wq.And([wq.Term("body", "民警"), wq.Phrase("body", ["派出所", "民警"])]))
+
+
+def test_an_alternative_needing_a_term_no_release_has_is_dropped_before_scoring(engine):
+    """电信诈骗's synonym 电信诈欺 is matched in headlines as 电信 then 诈欺 (a span); no sample has
+    诈欺, so the span is dropped and the query is scored term by term."""
+    from whoosh import query as wq
+
+    searcher = engine._current_searcher()
+    try:
+        parsed = engine.parse("电信诈骗 抓获")
+        assert any(isinstance(node, wq.SpanNear2) for node in query_module._walk(parsed))
+        resolved = query_module.resolve_gram_runs(searcher, parsed, {})
+    finally:
+        engine._pinned = None
+    assert not any(isinstance(node, wq.SpanNear2) for node in query_module._walk(resolved))
+    assert query_module._tallyable(resolved)
+    assert engine.search(q="电信诈骗 抓获").total > 0
