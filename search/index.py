@@ -7,6 +7,7 @@ On-disk layout of an index directory::
     index/
       current -> gen-20261125T073000-1234   symlink, swapped atomically by a rebuild
       gen-20261125T073000-1234/             one Whoosh index + generation.json (analyser version)
+                                            + <segment>.columns (see segment_columns)
       police-search.json                    the source folders the index is kept in sync with
       .writer.lock                          locked (lockf) by the one process allowed to write
 
