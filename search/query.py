@@ -696,7 +696,7 @@ class SearchEngine:
         return columns
 
     def _segment_lengths(self, leaf: Any) -> dict[str, Any]:
-        return self._segment(leaf).lengths
+        return self._segment(leaf).lengths if leaf.doc_count_all() else {}
 
     @_locked
     def parse(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query:
@@ -1131,7 +1131,7 @@ def _tally_scores(searcher: Searcher, query: wq.Query, allowed: set[int]) -> dic
 
 
 def _tallyable(node: wq.Query) -> bool:
-    if isinstance(node, (wq.Term, DocSet)) or node is wq.NullQuery:
+    if type(node) in (wq.Term, DocSet) or node is wq.NullQuery:  # not subclasses such as FuzzyTerm
         return True
     if isinstance(node, wq.Or) and (node.scale or node.minmatch):
         return False
@@ -1142,7 +1142,7 @@ def _tally(searcher: Searcher, node: wq.Query, candidates: set[int], offset: int
     """Scores of one segment's candidate documents (segment-local numbers) matching ``node``."""
     if isinstance(node, DocSet):
         return {doc - offset: 0.0 for doc in node.docnums if doc - offset in candidates}
-    if isinstance(node, wq.Term):
+    if type(node) is wq.Term:
         return _tally_term(searcher, node, candidates)
     if node is wq.NullQuery or not node.subqueries:
         return {}

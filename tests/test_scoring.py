@@ -123,3 +123,10 @@ def test_an_alternative_needing_a_term_no_release_has_is_dropped_before_scoring(
     assert not any(isinstance(node, wq.SpanNear2) for node in query_module._walk(resolved))
     assert query_module._tallyable(resolved)
     assert engine.search(q="电信诈骗 抓获").total > 0
+
+
+def test_only_plain_terms_are_scored_term_by_term():
+    from whoosh import query as wq
+
+    assert not query_module._tallyable(wq.FuzzyTerm("body", "民警"))
+    assert not query_module._tallyable(wq.Or([wq.Term("body", "民警"), wq.Prefix("body", "民")]))
