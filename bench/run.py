@@ -170,6 +170,8 @@ def main() -> None:
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.child:
         kind, *rest = args.child
         {"baseline-build": child_baseline_build, "query": child_query, "baseline-cold": child_baseline_cold}[kind](
