@@ -821,11 +821,10 @@ class SearchEngine:
         else:
             # the top-k search ranks exactly the matches: the scoring query may match more (terms
             # standing in for positions, word-level alternatives for bigram runs)
-            allowed = set(matched.both)
             ranked = []
-            if allowed is None or allowed:  # Whoosh reads an empty filter as "no filter"
+            if matched.both:
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_words(parsed) is not None else wanted
-                top_n = _top_scored(searcher, parsed, allowed, pool, datekeys)
+                top_n = _top_scored(searcher, parsed, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
@@ -994,7 +993,8 @@ class Near(wq.SpanNear2):
 def _matches(
     searcher: Searcher, parsed: wq.Query, matching: wq.Query, by_date: bool, loosened: bool = False
 ) -> tuple[list[int], list[tuple[float, int]] | None]:
-    """The documents a query matches, and when positions had to be compared, every match scored.
+    """The documents a query matches, and when positions had to be compared, every match scored
+    (the documents then in score order; otherwise ascending, as the top-k scoring expects).
 
     Positional matching (phrases, bigram runs) is the costly part: it is done once, scoring every
     match with the full query, whose matches are the same documents (the body holds the headline).
@@ -1084,9 +1084,9 @@ def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[
 
 
 def _top_scored(
-    searcher: Searcher, query: wq.Query, allowed: set[int], wanted: int, datekeys: Any
+    searcher: Searcher, query: wq.Query, matches: list[int], wanted: int, datekeys: Any
 ) -> list[tuple[float, int]]:
-    """Top ``wanted`` of the ``allowed`` releases by score, equal scores newest first.
+    """Top ``wanted`` of the ``matches`` (ascending document numbers) by score, equal scores newest first.
 
     A query of terms (and, or, confined to document sets) is scored term by term; anything else
     (spans) by Whoosh's top-k collector, without its pruning: Whoosh 2.7.4 prunes a boosted term
@@ -1095,10 +1095,11 @@ def _top_scored(
     top (tested). Whoosh breaks ties by document number: ask for more until the last score fetched
     is below the score at the cut, so every release tied with the cut is in hand to be ordered by date.
     """
-    tallied = _tally_scores(searcher, query, allowed)
+    tallied = _tally_scores(searcher, query, matches)
     if tallied is not None:
         best = heapq.nlargest(wanted, tallied.items(), key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
         return [(score, doc) for doc, score in best]
+    allowed = set(matches)
     limit = wanted + 10
     while True:
         exhaustive = collectors.TopCollector(limit, usequality=False, replace=0)
@@ -1109,8 +1110,8 @@ def _top_scored(
         limit *= 4
 
 
-def _tally_scores(searcher: Searcher, query: wq.Query, allowed: set[int]) -> dict[int, float] | None:
-    """``{doc: score}`` for the ``allowed`` releases the query matches, computed term by term: the
+def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> dict[int, float] | None:
+    """``{doc: score}`` for the ``matches`` (ascending) the query matches, computed term by term: the
     same sums as Whoosh's matchers (BM25F per term × the boosts above it; an And adds its
     children's scores where all match, an Or those that match), with one loop per posting list
     instead of Whoosh's walk of its matcher tree per document, several times cheaper for queries
@@ -1118,11 +1119,10 @@ def _tally_scores(searcher: Searcher, query: wq.Query, allowed: set[int]) -> dic
     if not _tallyable(query):
         return None
     scores: dict[int, float] = {}
-    ordered = sorted(allowed)
     for leaf, offset in searcher.leaf_searchers():
         end = offset + leaf.doc_count_all()
         local = {
-            doc - offset for doc in ordered[bisect.bisect_left(ordered, offset) : bisect.bisect_left(ordered, end)]
+            doc - offset for doc in matches[bisect.bisect_left(matches, offset) : bisect.bisect_left(matches, end)]
         }
         if local:
             for doc, score in _tally(leaf, query, local, offset).items():
