@@ -45,7 +45,9 @@ class SegmentColumns:
         count = reader.doc_count_all()
         lengths = {}
         for name in LENGTH_FIELDS:
-            lengths[name] = array("I", (reader.doc_field_length(doc, name, 0) for doc in range(count)))
+            # Whoosh answers None, not the default, for a document with no term in the field
+            # (a headline of punctuation only, an English-only release).
+            lengths[name] = array("I", (reader.doc_field_length(doc, name, 0) or 0 for doc in range(count)))
         return cls(
             segment_id=reader.segment().segment_id(),
             datekeys=array("i", reader.column_reader("datekey")),

@@ -130,3 +130,28 @@ def test_the_rust_segmenter_starts_without_building_rjiebas_unused_default_insta
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
     assert output.stdout.split(" ", 2)[:2] == ["rjieba", "False"]
     assert "九龙坡区" in output.stdout
+
+
+@pytest.mark.parametrize(
+    "odd_release",
+    ["|\n6月9日下午，民警接到报警后赶赴现场。", "Police report: two arrested.", "![]() |\n\n民警提醒。", "9 M2 z! E5 X\"\n"],
+)
+def test_a_release_with_a_wordless_field_beside_ordinary_ones_is_indexed_and_searchable(
+    tmp_path: Path, odd_release: str
+) -> None:
+    """Whoosh answers None for the length of a field with no term; the columns must read it as 0
+    (this batch used to crash after its commit and leave every later search failing)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(SEEDS[0], source / SEEDS[0].name)
+    (source / "odd.txt").write_text(odd_release, encoding="utf-8")
+    report = sync(tmp_path / "index", [source])
+    assert report.added == 2 and not report.skipped
+    assert _column_files(tmp_path / "index") == set(_segments(tmp_path / "index"))
+    engine = SearchEngine(tmp_path / "index")
+    try:
+        assert engine.search("九龙坡").total == 1
+        assert engine.stats()["documents"] == 2
+    finally:
+        engine.close()
+    assert sync(tmp_path / "index", [source]).unchanged == 2
