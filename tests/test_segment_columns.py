@@ -134,7 +134,12 @@ def test_the_rust_segmenter_starts_without_building_rjiebas_unused_default_insta
 
 @pytest.mark.parametrize(
     "odd_release",
-    ["|\n6月9日下午，民警接到报警后赶赴现场。", "Police report: two arrested.", "![]() |\n\n民警提醒。", "9 M2 z! E5 X\"\n"],
+    [
+        "|\n6月9日下午，民警接到报警后赶赴现场。",
+        "Police report: two arrested.",
+        "![]() |\n\n民警提醒。",
+        '9 M2 z! E5 X"\n',
+    ],
 )
 def test_a_release_with_a_wordless_field_beside_ordinary_ones_is_indexed_and_searchable(
     tmp_path: Path, odd_release: str
