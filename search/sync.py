@@ -138,13 +138,20 @@ def release_fields(release: Release) -> dict[str, Any]:
 
 def _release(path: Path, data: bytes) -> tuple[dict[str, Any] | None, str | None, list[str]]:
     """load → clean → extract one file: its fields, or the reason it cannot be indexed."""
+    stage = "load"
     try:
-        release = extract(clean(load_bytes(path, data)))
+        raw = load_bytes(path, data)
+        stage = "clean"
+        cleaned = clean(raw)
+        stage = "extract"
+        release = extract(cleaned)
+        stage = "index"
+        fields = release_fields(release)
     except LoadError as error:
         return None, str(error), []
-    except Exception as error:  # one odd file must not sink the batch
-        return None, f"could not be processed: {type(error).__name__}: {error}", []
-    return release_fields(release), None, list(release.warnings)
+    except Exception as error:  # one odd file must not sink the batch; the reason names the stage
+        return None, f"could not be processed ({stage} stage failed): {type(error).__name__}: {error}", []
+    return fields, None, list(release.warnings)
 
 
 def _worker_count() -> int:
