@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench import baseline  # noqa: E402
 from bench.relevance import ndcg  # noqa: E402
 from search.clean import clean  # noqa: E402
+from search.crime_types import classify, weights  # noqa: E402
 from search.extract import Release, extract  # noqa: E402
 from search.load import load  # noqa: E402
 from search.query import SearchEngine  # noqa: E402
@@ -132,6 +133,7 @@ def extraction_figures(manifest: list[dict[str, Any]], releases: dict[str, Relea
         if entry["district"] is None and release.district is not None:
             citywide_given_district.append(f"{name}: got {place}, want {want}")
     return {
+        "crime_types": crime_type_figures(manifest, releases),
         "headline": headline,
         "date": date_right,
         "date_empty": date_empty,
@@ -142,6 +144,37 @@ def extraction_figures(manifest: list[dict[str, Any]], releases: dict[str, Relea
         "city": city,
         "province": province,
         "districts_given_to_citywide": citywide_given_district,
+    }
+
+
+def crime_type_figures(manifest: list[dict[str, Any]], releases: dict[str, Release]) -> dict[str, Any]:
+    """Micro-averaged precision, recall and F1 of the crime types, and how often a type that a
+    release only mentions (its words occur, the annotators did not give it) was given anyway."""
+    right = given = wanted = mentioned = given_in_passing = 0
+    misses = []
+    for entry in manifest:
+        name = Path(entry["file"]).stem
+        release = releases.get(name)
+        if release is None:
+            continue
+        got = set(classify(release.title, release.paragraphs))
+        want = set(entry["crime_types"])
+        right, given, wanted = right + len(got & want), given + len(got), wanted + len(want)
+        passing = set(weights(release.title, release.paragraphs)) - want
+        mentioned += len(passing)
+        given_in_passing += len(passing & got)
+        if got != want:
+            misses.append(f"{name}: got {sorted(got)}, want {sorted(want)}")
+    precision = right / given if given else 0.0
+    recall = right / wanted if wanted else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "passing_mentions": mentioned,
+        "given_in_passing": given_in_passing / mentioned if mentioned else 0.0,
+        "misses": misses,
     }
 
 
@@ -248,6 +281,15 @@ def table(result: dict[str, Any]) -> str:
         ("province right", _share(figures["province"])),
         ("districts given to city-wide releases", str(len(figures["districts_given_to_citywide"]))),
     ]
+    crimes = figures["crime_types"]
+    scores = f"{crimes['precision']:.2f} / {crimes['recall']:.2f} / {crimes['f1']:.3f}"
+    rows.append(("crime types P / R / micro-F1", scores))
+    rows.append(
+        (
+            "type given for a passing mention",
+            f"{crimes['given_in_passing']:.2f} (of {crimes['passing_mentions']} types only mentioned)",
+        )
+    )
     if result["ranking"]:
         rows.append(("nDCG@10 ours", f"{result['ranking']['ndcg']:.3f}"))
         rows.append(("nDCG@10 naive setup", f"{result['ranking']['baseline_ndcg']:.3f}"))
@@ -268,6 +310,7 @@ def misses(result: dict[str, Any]) -> str:
         lines.extend(f"{key} miss  {miss}" for miss in figures[key].misses)
     lines.extend(f"wrong date  {miss}" for miss in figures["wrong_dates_anywhere"])
     lines.extend(f"district to city-wide  {miss}" for miss in figures["districts_given_to_citywide"])
+    lines.extend(f"crime types  {miss}" for miss in figures["crime_types"]["misses"])
     lines.extend(f"skipped  {item}" for item in result["indexing"].get("skipped", []))
     if result["ranking"]:
         for row in result["ranking"]["queries"]:
