@@ -44,8 +44,10 @@ from bench.relevance import ndcg  # noqa: E402
 from search.clean import clean  # noqa: E402
 from search.crime_types import classify, weights  # noqa: E402
 from search.extract import Release, extract  # noqa: E402
+from search.index import current_generation, open_index  # noqa: E402
 from search.load import load  # noqa: E402
 from search.query import SearchEngine  # noqa: E402
+from search.stories import StoryBook  # noqa: E402
 from search.sync import sync  # noqa: E402
 
 DEFAULT_SET = ROOT.parent / "shared" / "realworld"
@@ -202,6 +204,33 @@ def document_name(path: str) -> str:
     return Path(path).stem
 
 
+def grouping_figures(manifest: list[dict[str, Any]], index_dir: Path) -> dict[str, Any]:
+    """Pairwise recall and precision of the stories the index grouped copies into."""
+    story_of_id = StoryBook.load(current_generation(index_dir)).stories()
+    with open_index(index_dir).searcher() as searcher:
+        name_of_id = {stored["id"]: document_name(stored["path"]) for stored in searcher.documents()}
+    grouped = {name_of_id[doc_id]: story for doc_id, story in story_of_id.items() if doc_id in name_of_id}
+    annotated = {Path(entry["file"]).stem: entry["story"] for entry in manifest}
+    both = same = together = 0
+    misses = []
+    names = sorted(grouped)
+    for index, first in enumerate(names):
+        for second in names[index + 1 :]:
+            is_copy = annotated.get(first) is not None and annotated.get(first) == annotated.get(second)
+            is_grouped = grouped[first] == grouped[second]
+            same += is_copy
+            together += is_grouped
+            both += is_copy and is_grouped
+            if is_copy != is_grouped:
+                misses.append(f"{first} {second}: {'copies not grouped' if is_copy else 'grouped, not copies'}")
+    return {
+        "pairs": same,
+        "recall": both / same if same else 0.0,
+        "precision": both / together if together else 1.0,
+        "misses": misses,
+    }
+
+
 def ranking_figures(queries: list[dict[str, Any]], index_dir: Path, docs: Path, work: Path) -> dict[str, Any]:
     engine = SearchEngine(index_dir)
     naive_dir = work / "naive"
@@ -240,6 +269,7 @@ def run(folder: Path) -> dict[str, Any]:
         docs = work / "docs"
         shutil.copytree(folder / "docs", docs)
         indexing = index_twice(docs, work)
+        grouping = grouping_figures(manifest, indexing["index_dir"]) if "crash" not in indexing else None
         ranking = (
             ranking_figures(queries, indexing["index_dir"], docs, work)
             if "crash" not in indexing and queries
@@ -252,6 +282,7 @@ def run(folder: Path) -> dict[str, Any]:
         "indexing": indexing,
         "extraction": figures,
         "ranking": ranking,
+        "grouping": grouping,
         "seconds": time.perf_counter() - started,
     }
 
@@ -290,6 +321,14 @@ def table(result: dict[str, Any]) -> str:
             f"{crimes['given_in_passing']:.2f} (of {crimes['passing_mentions']} types only mentioned)",
         )
     )
+    if result["grouping"]:
+        grouping = result["grouping"]
+        rows.append(
+            (
+                "copies grouped: pairwise recall / precision",
+                f"{grouping['recall']:.2f} / {grouping['precision']:.2f} (of {grouping['pairs']} copy pairs)",
+            )
+        )
     if result["ranking"]:
         rows.append(("nDCG@10 ours", f"{result['ranking']['ndcg']:.3f}"))
         rows.append(("nDCG@10 naive setup", f"{result['ranking']['baseline_ndcg']:.3f}"))
@@ -312,6 +351,8 @@ def misses(result: dict[str, Any]) -> str:
     lines.extend(f"district to city-wide  {miss}" for miss in figures["districts_given_to_citywide"])
     lines.extend(f"crime types  {miss}" for miss in figures["crime_types"]["misses"])
     lines.extend(f"skipped  {item}" for item in result["indexing"].get("skipped", []))
+    if result["grouping"]:
+        lines.extend(f"grouping  {miss}" for miss in result["grouping"]["misses"])
     if result["ranking"]:
         for row in result["ranking"]["queries"]:
             lines.append(

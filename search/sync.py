@@ -40,6 +40,7 @@ from search.index import (
 )
 from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
+from search.stories import update_stories
 
 WRITER_MEMORY_MB = 96
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
@@ -152,6 +153,24 @@ def _release(path: Path, data: bytes) -> tuple[dict[str, Any] | None, str | None
     except Exception as error:  # one odd file must not sink the batch; the reason names the stage
         return None, f"could not be processed ({stage} stage failed): {type(error).__name__}: {error}", []
     return fields, None, list(release.warnings)
+
+
+def story_text(title: str, body: str) -> str:
+    """What copies of one release share: the headline and the text a reader is shown."""
+    return f"{title}\n{body}"
+
+
+def _group_copies(folder: Path, searcher: Any, changed: dict[str, str]) -> None:
+    """Link new and changed releases to their copies among the indexed ones (search.stories)."""
+    reader = searcher.reader()
+    ids = reader.column_reader("id") if reader.doc_count() else None
+    live = [ids[docnum] for docnum in reader.all_doc_ids()] if ids is not None else []
+
+    def text_of(doc_id: str) -> str | None:
+        stored = searcher.document(id=doc_id)
+        return story_text(stored.get("title", ""), stored.get("body", "")) if stored else None
+
+    update_stories(folder, live, changed, text_of)
 
 
 def _worker_count() -> int:
@@ -305,6 +324,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         jobs.append(path)
 
     failpoint("sync:start")
+    changed_texts: dict[str, str] = {}
     writer = _writer(ix, len(jobs), fresh=not stored)
     try:
         for path in jobs:
@@ -319,6 +339,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.skipped.append(Skipped(key, problem or "could not be processed"))
                 continue
             report.warnings.extend(Skipped(key, warning) for warning in warnings)
+            changed_texts[fields["id"]] = story_text(fields["_stored_title"], fields["_stored_body"])
             if key in stored:
                 writer.update_document(**fields)
                 report.updated += 1
@@ -343,6 +364,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     failpoint("sync:after-commit")
     with ix.searcher() as searcher:
         save_missing(Path(ix.storage.folder), searcher.reader())
+        _group_copies(Path(ix.storage.folder), searcher, changed_texts)
     meta = IndexMeta.read(index_dir)
     meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
     meta.updated = now()
