@@ -11,6 +11,7 @@ from pathlib import Path
 from search import gazetteer
 from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
+from search.crime_types import classify as crime_types_of
 from search.dates import ROC_OFFSET, first_full_date, parse_date
 from search.gazetteer import Region
 from search.normalise import fold_text
@@ -62,6 +63,7 @@ class Release:
     warnings: list[str] = field(default_factory=list)
     # photo captions: not part of the text a reader is shown, but what they name is searchable
     captions: list[str] = field(default_factory=list)
+    crime_types: list[str] = field(default_factory=list)
 
     @property
     def body(self) -> str:
@@ -252,4 +254,5 @@ def extract(cleaned: CleanedDocument) -> Release:
         subtitle=cleaned.subtitle,
         warnings=list(raw.warnings),
         captions=list(cleaned.captions),
+        crime_types=crime_types_of(title, cleaned.paragraphs),
     )

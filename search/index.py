@@ -35,7 +35,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
@@ -50,7 +50,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class IndexUnavailableError(Exception):
@@ -126,6 +126,7 @@ def build_schema() -> Schema:
         province=ID(stored=True),
         region=COLUMN(VarBytesColumn()),  # "province/city/district", UTF-8
         source=ID(stored=True, sortable=True),
+        crime_type=KEYWORD(stored=True, commas=True),  # "诈骗,盗窃" (search.crime_types)
         path=STORED,
         path_column=COLUMN(VarBytesColumn()),  # path_key, UTF-8
         checksum=COLUMN(VarBytesColumn()),  # hex SHA-256, ASCII

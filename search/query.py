@@ -61,7 +61,7 @@ PROXIMITY_WINDOW = 8
 PROXIMITY_BOOST = 0.5
 # how many of the best releases the proximity boost may reorder
 RESCORE_WINDOW = 30
-QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year")
+QUERY_FIELDS = ("title", "body", "district", "city", "province", "source", "year", "crime_type")
 _REGION_FIELDS = ("district", "city", "province")
 _REGION_FACETS = ("district", "city", "province", "region")
 _FIELD_SYNTAX = re.compile(r"(?<![\w])([A-Za-z_][A-Za-z0-9_]*)\s*:")
@@ -83,6 +83,7 @@ class Hit:
     path: str
     score: float | None
     snippet: str
+    crime_types: list[str] = field(default_factory=list)
     title_html: Markup = field(default=Markup(""), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -146,6 +147,7 @@ class Document:
     filename: str
     encoding: str | None
     paragraphs: list[str]
+    crime_types: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,6 +199,8 @@ class ChineseQueryParser(QueryParser):
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
             return wq.Term(fieldname, region_name(text) or text, boost=boost)
+        if fieldname == "crime_type":  # a type of the fixed vocabulary, in either script
+            return wq.Term(fieldname, fold_text(text).strip(), boost=boost)
         if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:
             return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
         words = query_words(text)
@@ -585,6 +589,7 @@ def _described(stored: dict[str, Any]) -> dict[str, Any]:
         "province": stored.get("province"),
         "source": stored.get("source"),
         "path": stored["path"],
+        "crime_types": [kind for kind in (stored.get("crime_type") or "").split(",") if kind],
     }
 
 

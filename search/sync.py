@@ -134,6 +134,8 @@ def release_fields(release: Release) -> dict[str, Any]:
             fields[name] = value
     if release.source:
         fields["source"] = release.source
+    if release.crime_types:
+        fields["crime_type"] = ",".join(release.crime_types)
     return fields
 
 

@@ -35,7 +35,9 @@ def test_query_json_shape(runner, sample_index):
     assert set(data) == {"query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "hits", "facets"}
     assert data["query"] == "诈骗" and data["total"] >= 3
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet"}
+    assert set(hit) == {
+        "id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet", "crime_types",
+    }  # fmt: skip
     assert hit["date"] is None or len(hit["date"]) == 10
     assert {"district", "year"} <= set(data["facets"])
     for facet in ("district", "year"):
