@@ -59,7 +59,9 @@ _MASTHEAD = re.compile(r"今天|今日|农历|天气|气温|欢迎")
 _TOKEN_SPLIT = re.compile(r"[\s|│丨•·\-—_/\\<>»›()\[\]【】《》「」『』:=~*#]+")
 _TOKEN_MAX_CJK = 12
 _LINE_MAX_CJK = 30
+# a paragraph of the story: a sentence (。), or long enough that a headline it is not
 _BODY_MIN_CJK = 20
+_HEADLINE_MAX_CJK = 40
 _CAPTION = re.compile(r"^[▲△■●]|^图为|^图\s*:|[(][^()]{0,30}(提供|摄|供图|翻摄|截图|图)[)]\s*$|(摄|供图)\s*$")
 _RELATED = re.compile(
     r"^(相关(新闻|阅读|链接|文章|推荐|报道)|延伸阅读|推荐阅读|热点推荐|热门推荐|猜你喜欢|新闻推荐|更多新闻)"
@@ -87,8 +89,9 @@ def _prepared(raw_line: str) -> str:
     return _PINYIN_GLOSS.sub("", folded).strip()
 
 
-def _lines(text: str, captions: set[str]) -> list[_Line]:
-    """The page's non-blank lines up to a related-news list (whose dates belong to other stories)."""
+def _lines(text: str, not_body: set[str]) -> list[_Line]:
+    """The page's non-blank lines up to a related-news list (whose dates belong to other stories);
+    ``not_body`` holds lines known to be no paragraph of the story (the headline, captions)."""
     lines: list[_Line] = []
     for raw_line in text.splitlines():
         if not raw_line.strip():
@@ -100,8 +103,9 @@ def _lines(text: str, captions: set[str]) -> list[_Line]:
         body = (
             cjk >= _BODY_MIN_CJK
             and bool(_CLAUSE_PUNCTUATION.search(line))
+            and ("。" in line or cjk > _HEADLINE_MAX_CJK)
             and not _CAPTION.search(line)
-            and raw_line.strip() not in captions
+            and raw_line.strip() not in not_body
         )
         lines.append(_Line(line, body, full_dates(line)))
     return lines
@@ -147,7 +151,7 @@ def _signed_off(line: str) -> DateMention | None:
 def publish_date(cleaned: CleanedDocument) -> PublishDate:
     """The publish date of a cleaned release and the rule that found it; (None, None) when the page
     does not say (an event date in the story is never taken for it)."""
-    lines = _lines(cleaned.raw.text, set(cleaned.captions))
+    lines = _lines(cleaned.raw.text, {*cleaned.captions, cleaned.headline or ""})
     body_before = 0
     body_total = sum(line.body for line in lines)
     head: list[tuple[dt.date, str]] = []

@@ -96,6 +96,11 @@ HEADER_SHAPES = {
         "2023-02-28",
         RULE_HEADER_LINE,
     ),
+    "long headline with a list in it": (
+        "公安机关纵深推进扫黑除恶斗争 打掉涉黑组织160余个、恶势力犯罪集团1520余个\n2023-02-28\n",
+        "2023-02-28",
+        RULE_HEADER_LINE,
+    ),
     "ROC year": ("某分局查獲車手\n民國112年2月28日\n", "2023-02-28", RULE_HEADER_LINE),
     "ROC slashes": ("某分局查獲車手\n112/02/28 16:51\n", "2023-02-28", RULE_HEADER_LINE),
     "parenthesised": ("某县警方破获盗窃案\n(2023年02月28日)\n", "2023-02-28", RULE_HEADER_LINE),
