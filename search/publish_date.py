@@ -44,8 +44,11 @@ _PUBLISH_LABEL = re.compile(
     re.IGNORECASE,
 )
 # generic labels (时间, date) count only standing alone: 案发时间:… is an event
-_GENERIC_LABEL = re.compile(r"(?:^|[\s|•·\[(【,/-])(?:时间|日期|date|time)\s*:?\s*[\[(【]?\s*$", re.IGNORECASE)
-_TIME_OF_DAY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?")
+_GENERIC_LABEL = re.compile(r"(?:^|[\s|•·\[(【,/-])(?:时\s*间|日\s*期|date|time)\s*:?\s*[\[(【]?\s*$", re.IGNORECASE)
+# a clock time right after the date: 10:43:40, 上午10:43, 10时43分 (but not 9时许, an event's time)
+_TIME_OF_DAY = re.compile(
+    r"^\s*(?:(?:上午|下午|凌晨|早上|中午|晚上)\s*)?(?:\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?|\d{1,2}\s*[时点]\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)"
+)
 _FURNITURE_NOISE = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?|(?:星期|礼拜|周)[一二三四五六日天]|"
     r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\b(?:hkt|cst|gmt|utc|am|pm)\b",
@@ -121,11 +124,12 @@ def _furniture_only(line: str, mention: DateMention) -> bool:
     """Whether everything on the line but the date is header furniture (a time of day, a weekday,
     an outlet, a byline, a label, brackets) rather than a sentence of the story."""
     before, after = line[: mention.start], line[mention.end :]
-    if _NARRATIVE_AFTER.match(after) or (before and _CJK.match(before[-1])):
-        return False
-    after_time = after[_TIME_OF_DAY.match(after).end() :] if _TIME_OF_DAY.match(after) else after
-    if after_time is after and after[:1] and _CJK.match(after[:1]):
-        return False  # 2021年03月10日兰州…: a date glued to a headline
+    if before and _CJK.match(before[-1]):
+        return False  # 于2023年…, 是2023年…: the date is part of a sentence
+    if clock := _TIME_OF_DAY.match(after):
+        after = after[clock.end() :]
+    elif _NARRATIVE_AFTER.match(after) or _CJK.match(after[:1]):
+        return False  # 2023年3月6日下午,…; 2021年03月10日兰州…: a date glued to a headline
     rest = _FURNITURE_NOISE.sub(" ", before + " " + after)
     if _CLAUSE_PUNCTUATION.search(rest) or _MASTHEAD.search(rest) or len(_CJK.findall(rest)) > _LINE_MAX_CJK:
         return False
