@@ -66,9 +66,12 @@ _LINE_MAX_CJK = 30
 _BODY_MIN_CJK = 20
 _HEADLINE_MAX_CJK = 40
 _CAPTION = re.compile(r"^[▲△■●]|^图为|^图\s*:|[(][^()]{0,30}(提供|摄|供图|翻摄|截图|图)[)]\s*$|(摄|供图)\s*$")
-_RELATED = re.compile(
-    r"^(相关(新闻|阅读|链接|文章|推荐|报道)|延伸阅读|推荐阅读|热点推荐|热门推荐|猜你喜欢|新闻推荐|更多新闻)"
+# after the story: other stories and readers' comments, whose dates are not the release's
+_TRAILER = re.compile(
+    r"^(相关(新闻|阅读|链接|文章|推荐|报道)|延伸阅读|推荐阅读|热点推荐|热门推荐|猜你喜欢|新闻推荐|更多新闻|"
+    r"(最新|热门|全部|网友|精彩|发表)?(评论|回应|留言|跟帖)|我来说两句)"
 )
+_OTHER_STORY = re.compile(r"^\W*(上一篇|下一篇|上一条|下一条|上一页|下一页)")
 _DATELINE = re.compile(r"^.{0,24}?(\d{1,2})月(\d{1,2})日\s*(?:讯|电|消息)")
 _PARTIAL_HEADER = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s+\d{1,2}:\d{2}")
 _ANCHOR_WINDOW = dt.timedelta(days=31)
@@ -93,15 +96,18 @@ def _prepared(raw_line: str) -> str:
 
 
 def _lines(text: str, not_body: set[str]) -> list[_Line]:
-    """The page's non-blank lines up to a related-news list (whose dates belong to other stories);
-    ``not_body`` holds lines known to be no paragraph of the story (the headline, captions)."""
+    """The page's non-blank lines up to a related-news list or the comments after the story, without
+    links to the previous and next story; ``not_body`` holds lines known to be no paragraph of the
+    story (the headline, captions)."""
     lines: list[_Line] = []
     for raw_line in text.splitlines():
         if not raw_line.strip():
             continue
         line = _prepared(raw_line)
-        if len(line) <= 12 and _RELATED.match(line):
+        if len(line) <= 12 and _TRAILER.match(line) and any(seen.body for seen in lines):
             break
+        if _OTHER_STORY.match(line):
+            continue
         cjk = len(_CJK.findall(line))
         body = (
             cjk >= _BODY_MIN_CJK
