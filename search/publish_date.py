@@ -72,7 +72,7 @@ _TRAILER = re.compile(
     r"(最新|热门|全部|网友|精彩|发表)?(评论|回应|留言|跟帖)|我来说两句)"
 )
 _OTHER_STORY = re.compile(r"^\W*(上一篇|下一篇|上一条|下一条|上一页|下一页)")
-_DATELINE = re.compile(r"^.{0,24}?(\d{1,2})月(\d{1,2})日\s*(?:讯|电|消息)")
+_DATELINE = re.compile(r"^(?!据).{0,24}?(\d{1,2})月(\d{1,2})日\s*(?:讯|电|消息)")
 _PARTIAL_HEADER = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s+\d{1,2}:\d{2}")
 _ANCHOR_WINDOW = dt.timedelta(days=31)
 

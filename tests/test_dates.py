@@ -155,6 +155,7 @@ EVENT_DATES = {
     "two different sign-off dates": BODY + "\n" + MORE + "\n某某报 2021-03-10\n某某网 2021-03-12",
     "dateline without a year and nothing to anchor it": "某网1月30日讯 " + BODY + "\n" + MORE,
     "dateline far from the only full date": "某网8月2日电 " + BODY + "\n在2022年1月12日的一次行动中查获毒品。\n" + MORE,
+    "dateline of a relayed story": "据新华社北京1月30日电 " + BODY + "\n2023年1月28日,某县警方开展专项行动。\n" + MORE,
     "ambiguous slashes": "某地警方破获盗窃案\n03/04/2023 10:00\n" + BODY,
 }
 
