@@ -74,10 +74,12 @@ def _add(found: list[DateMention], date: dt.date | None, match: re.Match[str]) -
 
 
 def _cn_number(text: str) -> int:
-    """一 … 三十一 written in Chinese numerals."""
-    if "十" not in text:
-        return _CN_DIGITS[text[0]] if len(text) == 1 else 0  # 0 is never a month or a day
-    tens, _, units = text.partition("十")
+    """一 … 三十一 written in Chinese numerals; 0 (never a month or a day) for anything else."""
+    tens, ten, units = text.partition("十")
+    if not ten:
+        return _CN_DIGITS[text] if len(text) == 1 else 0
+    if "十" in units or len(tens) > 1 or len(units) > 1:
+        return 0
     return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
 
 

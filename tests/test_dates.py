@@ -185,6 +185,7 @@ def test_year_less_header_label_takes_the_year_of_the_release(tmp_path):
         ("2021月06月15日", dt.date(2021, 6, 15)),
         ("二〇二三年十二月三十一日", dt.date(2023, 12, 31)),
         ("二〇二三年二月十日", dt.date(2023, 2, 10)),
+        ("二〇二三年十十月一日", None),
         ("192.168.1.1", None),
         ("110-12-25", None),  # a three-digit year with dashes is a phone number, not an ROC date
     ],
