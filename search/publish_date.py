@@ -75,6 +75,8 @@ _OTHER_STORY = re.compile(r"^\W*(上一篇|下一篇|上一条|下一条|上一�
 _DATELINE = re.compile(r"^(?!据).{0,24}?(\d{1,2})月(\d{1,2})日\s*(?:讯|电|消息)")
 _PARTIAL_HEADER = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s+\d{1,2}:\d{2}")
 _ANCHOR_WINDOW = dt.timedelta(days=31)
+# what else a line holding only a year-less date may carry: 9月3日 10:43, [9月3日]
+_BARE_REST = re.compile(r"[\s\[\]()【】]*(?:\d{1,2}:\d{2}(?::\d{2})?)?[\s\[\]()【】]*")
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,8 @@ def publish_date(cleaned: CleanedDocument) -> PublishDate:
 
 
 def _partial_candidates(lines: list[_Line]) -> list[tuple[int, int]]:
-    """Month and day of a header date without its year (发布时间:9月3日, 02-26 18:35) or of the
-    dateline opening the story (新华社北京2月27日电, 1月30日讯)."""
+    """Month and day of a header date without its year (发布时间:9月3日, a 9月3日 line, 02-26 18:35)
+    or of the dateline opening the story (新华社北京2月27日电, 1月30日讯)."""
     found: list[tuple[int, int]] = []
     body_seen = 0
     for line in lines:
@@ -206,8 +208,8 @@ def _partial_candidates(lines: list[_Line]) -> list[tuple[int, int]]:
         if dateline:
             found.append((int(dateline.group(1)), int(dateline.group(2))))
         elif not line.dates and body_seen == 0:
-            for month, day, start, _ in month_days(line.text):
-                if _labelled(line.text, start):
+            for month, day, start, end in month_days(line.text):
+                if _labelled(line.text, start) or _BARE_REST.fullmatch(line.text[:start] + line.text[end:]):
                     found.append((month, day))
             numeric = _PARTIAL_HEADER.search(line.text)
             if numeric and (not _CJK.search(line.text[: numeric.start()]) or _labelled(line.text, numeric.start())):

@@ -175,6 +175,11 @@ def test_year_less_header_label_takes_the_year_of_the_release(tmp_path):
     assert published(tmp_path, text) == (dt.date(2025, 9, 3), RULE_ANCHORED)
 
 
+def test_year_less_date_line_under_the_headline_takes_the_year_of_the_release(tmp_path):
+    text = "某县警方破获盗窃案\n9月3日 10:20\n2025年9月1日,某县公安局破获一起盗窃案。\n" + MORE
+    assert published(tmp_path, text) == (dt.date(2025, 9, 3), RULE_ANCHORED)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
