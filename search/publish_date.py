@@ -89,6 +89,7 @@ class PublishDate:
 class _Line:
     text: str  # folded, pinyin glosses removed
     body: bool
+    caption: bool
     dates: list[DateMention]
 
 
@@ -97,10 +98,9 @@ def _prepared(raw_line: str) -> str:
     return _PINYIN_GLOSS.sub("", folded).strip()
 
 
-def _lines(text: str, not_body: set[str]) -> list[_Line]:
+def _lines(text: str, headline: str | None, captions: set[str]) -> list[_Line]:
     """The page's non-blank lines up to a related-news list or the comments after the story, without
-    links to the previous and next story; ``not_body`` holds lines known to be no paragraph of the
-    story (the headline, captions)."""
+    links to the previous and next story."""
     lines: list[_Line] = []
     for raw_line in text.splitlines():
         if not raw_line.strip():
@@ -111,14 +111,15 @@ def _lines(text: str, not_body: set[str]) -> list[_Line]:
         if _OTHER_STORY.match(line):
             continue
         cjk = len(_CJK.findall(line))
+        caption = bool(_CAPTION.search(line)) or raw_line.strip() in captions
         body = (
             cjk >= _BODY_MIN_CJK
             and bool(_CLAUSE_PUNCTUATION.search(line))
             and ("。" in line or cjk > _HEADLINE_MAX_CJK)
-            and not _CAPTION.search(line)
-            and raw_line.strip() not in not_body
+            and not caption
+            and raw_line.strip() != headline
         )
-        lines.append(_Line(line, body, full_dates(line)))
+        lines.append(_Line(line, body, caption, full_dates(line)))
     return lines
 
 
@@ -163,7 +164,7 @@ def _signed_off(line: str) -> DateMention | None:
 def publish_date(cleaned: CleanedDocument) -> PublishDate:
     """The publish date of a cleaned release and the rule that found it; (None, None) when the page
     does not say (an event date in the story is never taken for it)."""
-    lines = _lines(cleaned.raw.text, {*cleaned.captions, cleaned.headline or ""})
+    lines = _lines(cleaned.raw.text, cleaned.headline, set(cleaned.captions))
     body_before = 0
     body_total = sum(line.body for line in lines)
     head: list[tuple[dt.date, str]] = []
@@ -174,7 +175,8 @@ def publish_date(cleaned: CleanedDocument) -> PublishDate:
         in_sign_off = body_before >= 1 and body_after == 0
         for mention in line.dates:
             labelled = _labelled(line.text, mention.start)
-            if labelled or _furniture_only(line.text, mention):
+            # a photo caption's date is when the photo was taken
+            if labelled or (not line.caption and _furniture_only(line.text, mention)):
                 # a bare date after the first paragraph may be a timeline's heading: it needs a label
                 # or a time of day to count as the header's
                 if in_head and (body_before == 0 or labelled or _timed(line.text, mention)):

@@ -150,6 +150,7 @@ EVENT_DATES = {
     "related-news list": BODY + "\n" + MORE + "\n相关新闻\n· 兰州警方破获一起案件 2021-03-10",
     "a reader's comment": BODY + "\n" + MORE + "\n全部评论(1)\n网友甲 2023-03-01 12:00\n说得好",
     "link to the next story": BODY + "\n" + MORE + "\n下一篇:某地警方破获盗窃案 2023-03-01",
+    "date in a photo caption": "某地警方破获盗窃案\n2023年3月6日 民警在现场勘查(某某 摄)\n" + BODY,
     "masthead of today": "2023年2月28日 星期二 农历二月初九 欢迎访问某某网\n某地警方破获盗窃案\n" + BODY,
     "caption with a time in words": "某地警方破获盗窃案\n2023年3月6日 下午 民警在现场勘查\n" + BODY,
     "two different sign-off dates": BODY + "\n" + MORE + "\n某某报 2021-03-10\n某某网 2021-03-12",
