@@ -58,6 +58,8 @@ _FURNITURE_NOISE = re.compile(
 _NARRATIVE_AFTER = re.compile(
     r"^\s*(?:\d{1,2}\s*[时点]|[,、的起至到前后许]|上午|下午|凌晨|晚|早|中午|傍晚|夜|以来|期间|左右)"
 )
+# 时间:2023年3月1日至3月31日 is when something happens, not when the page was published
+_RANGE_AFTER = re.compile(r"^\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:至|到|~|-|—|－)\s*\d")
 _MASTHEAD = re.compile(r"今天|今日|农历|天气|气温|欢迎")
 _TOKEN_SPLIT = re.compile(r"[\s|│丨•·\-—_/\\<>»›()\[\]【】《》「」『』:=~*#]+")
 _TOKEN_MAX_CJK = 12
@@ -129,6 +131,11 @@ def _labelled(line: str, position: int) -> bool:
     return bool(_PUBLISH_LABEL.search(before) or _GENERIC_LABEL.search(before))
 
 
+def _labelled_date(line: str, mention: DateMention) -> bool:
+    """A full date after a publish label that does not open a period (时间:3月1日至…)."""
+    return _labelled(line, mention.start) and not _RANGE_AFTER.match(line[mention.end :])
+
+
 def _furniture_only(line: str, mention: DateMention) -> bool:
     """Whether everything on the line but the date is header furniture (a time of day, a weekday,
     an outlet, a byline, a label, brackets) rather than a sentence of the story."""
@@ -174,7 +181,7 @@ def publish_date(cleaned: CleanedDocument) -> PublishDate:
         in_head = body_before <= 1
         in_sign_off = body_before >= 1 and body_after == 0
         for mention in line.dates:
-            labelled = _labelled(line.text, mention.start)
+            labelled = _labelled_date(line.text, mention)
             # a photo caption's date is when the photo was taken
             if labelled or (not line.caption and _furniture_only(line.text, mention)):
                 # a bare date after the first paragraph may be a timeline's heading: it needs a label

@@ -151,6 +151,7 @@ EVENT_DATES = {
     "a reader's comment": BODY + "\n" + MORE + "\n全部评论(1)\n网友甲 2023-03-01 12:00\n说得好",
     "link to the next story": BODY + "\n" + MORE + "\n下一篇:某地警方破获盗窃案 2023-03-01",
     "date in a photo caption": "某地警方破获盗窃案\n2023年3月6日 民警在现场勘查(某某 摄)\n" + BODY,
+    "the period of a campaign": "关于开展专项行动的通告\n时间:2023年3月1日至2023年12月31日\n" + BODY,
     "masthead of today": "2023年2月28日 星期二 农历二月初九 欢迎访问某某网\n某地警方破获盗窃案\n" + BODY,
     "caption with a time in words": "某地警方破获盗窃案\n2023年3月6日 下午 民警在现场勘查\n" + BODY,
     "two different sign-off dates": BODY + "\n" + MORE + "\n某某报 2021-03-10\n某某网 2021-03-12",
