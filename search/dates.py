@@ -130,12 +130,3 @@ def _partial_date(folded: str, anchor: dt.date) -> dt.date | None:
     if relative:
         return anchor + dt.timedelta(days=_RELATIVE_DAYS[relative.group()])
     return None
-
-
-def first_full_date(texts: list[str]) -> dt.date | None:
-    """The first complete date written in ``texts``: the anchor for partial dates of a release."""
-    for text in texts:
-        found = parse_date(text)
-        if found is not None:
-            return found
-    return None
