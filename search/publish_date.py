@@ -60,6 +60,10 @@ _NARRATIVE_AFTER = re.compile(
 )
 # 时间:2023年3月1日至3月31日 is when something happens, not when the page was published
 _RANGE_AFTER = re.compile(r"^\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:至|到|~|-|—|－)\s*\d")
+# an outlet's name may run into the date (中国新闻网2020-12-10), a header field may follow it closely
+# (2023-05-12来源:…); any other character glued to a date makes it part of a sentence (于2023年…)
+_OUTLET_END = "网报社台端刊站"
+_GLUED_FIELD = re.compile(r"^(?:来源|稿源|出处|作者|编辑|责任编辑|责编|记者|通讯员|发布|浏览|阅读|点击|字号)")
 _MASTHEAD = re.compile(r"今天|今日|农历|天气|气温|欢迎")
 _TOKEN_SPLIT = re.compile(r"[\s|│丨•·\-—_/\\<>»›()\[\]【】《》「」『』:=~*#]+")
 _TOKEN_MAX_CJK = 12
@@ -140,11 +144,11 @@ def _furniture_only(line: str, mention: DateMention) -> bool:
     """Whether everything on the line but the date is header furniture (a time of day, a weekday,
     an outlet, a byline, a label, brackets) rather than a sentence of the story."""
     before, after = line[: mention.start], line[mention.end :]
-    if before and _CJK.match(before[-1]):
+    if before and _CJK.match(before[-1]) and before[-1] not in _OUTLET_END:
         return False  # 于2023年…, 是2023年…: the date is part of a sentence
     if clock := _TIME_OF_DAY.match(after):
         after = after[clock.end() :]
-    elif _NARRATIVE_AFTER.match(after) or _CJK.match(after[:1]):
+    elif _NARRATIVE_AFTER.match(after) or (_CJK.match(after[:1]) and not _GLUED_FIELD.match(after)):
         return False  # 2023年3月6日下午,…; 2021年03月10日兰州…: a date glued to a headline
     rest = _FURNITURE_NOISE.sub(" ", before + " " + after)
     if _CLAUSE_PUNCTUATION.search(rest) or _MASTHEAD.search(rest) or len(_CJK.findall(rest)) > _LINE_MAX_CJK:
