@@ -12,9 +12,10 @@ from search import gazetteer
 from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
 from search.crime_types import classify as crime_types_of
-from search.dates import ROC_OFFSET, first_full_date, parse_date
+from search.dates import ROC_OFFSET
 from search.gazetteer import Region
 from search.normalise import fold_text
+from search.publish_date import publish_date
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
 # Taiwan's ROC years: 民國113年, or three digits before 年度 (113年度治安成果)
@@ -60,6 +61,8 @@ class Release:
     report_year: int | None
     paragraphs: list[str]
     subtitle: str | None = None
+    # which rule of search.publish_date gave the date (None when undated)
+    date_rule: str | None = None
     warnings: list[str] = field(default_factory=list)
     # photo captions: not part of the text a reader is shown, but what they name is searchable
     captions: list[str] = field(default_factory=list)
@@ -220,25 +223,10 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     return None
 
 
-def _publish_date(cleaned: CleanedDocument, title: str) -> dt.date | None:
-    """The header's date, the page's date meta tag, or a date line; a header date written without
-    its year (9月3日) takes the year of the first full date the release itself mentions."""
-    written = cleaned.header.get("date"), cleaned.raw.html_date, cleaned.date_line
-    for text in written:
-        found = parse_date(text)
-        if found is not None:
-            return found
-    partial = [text for text in written if text]
-    if not partial:
-        return None
-    anchor = first_full_date([title, *cleaned.paragraphs])
-    return parse_date(partial[0], anchor=anchor) if anchor else None
-
-
 def extract(cleaned: CleanedDocument) -> Release:
     title, inferred = _title(cleaned)
     raw = cleaned.raw
-    date = _publish_date(cleaned, title)
+    published = publish_date(cleaned)
     source = cleaned.header.get("source") or raw.html_source
     return Release(
         path=raw.path,
@@ -246,7 +234,8 @@ def extract(cleaned: CleanedDocument) -> Release:
         encoding=raw.encoding,
         title=title,
         title_inferred=inferred,
-        date=date,
+        date=published.date,
+        date_rule=published.rule,
         source=source.strip() if source else None,
         region=extract_region(cleaned, title),
         report_year=_report_year(title, cleaned.paragraphs),

@@ -148,6 +148,8 @@ class Document:
     encoding: str | None
     paragraphs: list[str]
     crime_types: list[str] = field(default_factory=list)
+    # which rule found the date (search.publish_date), None when undated
+    date_rule: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -891,6 +893,7 @@ class SearchEngine:
             report_year=meta.get("report_year"),
             filename=meta.get("filename") or Path(stored["path"]).name,
             encoding=meta.get("encoding"),
+            date_rule=meta.get("date_rule"),
             paragraphs=[p for p in stored.get("body", "").split("\n\n") if p],
         )
 

@@ -119,6 +119,7 @@ def release_fields(release: Release) -> dict[str, Any]:
             "title_inferred": release.title_inferred,
             "subtitle": release.subtitle,
             "report_year": release.report_year,
+            "date_rule": release.date_rule,
             "encoding": release.encoding,
             "filename": os.fsencode(release.path.name).decode("utf-8", "backslashreplace"),
         },
