@@ -84,6 +84,8 @@ _ETHNIC_GROUPS = sorted(
 )
 _AUTONOMOUS_SUFFIX = re.compile("(?:(?:" + "|".join(_ETHNIC_GROUPS) + ")族)+(?:各族)?自治[县旗]$")
 _PLAIN_SUFFIXES = ("特区", "林区", "新区", "堂区", "区", "县", "市", "旗")
+# 县 for Taiwan's counties, which stand at city level (嘉義縣 → 嘉义)
+_CITY_SUFFIXES = ("市", "地区", "盟", "自治州", "县")
 _PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
 # A short form that is also an everyday word (和平, 江北, 城区 …) only counts as a place when the
@@ -129,18 +131,14 @@ class Gazetteer:
         self.province_aliases: dict[str, str] = {}
         for region in regions:
             if region.district is None:
+                self._add_city(region)  # Taiwan's counties and cities: city level, no district
                 continue
             for name in [region.district, *short_forms(region.district)]:
                 if region not in self.by_name[name]:
                     self.by_name[name].append(region)
             if region.city and region.city not in self.cities:
-                self.cities[region.city] = Region(region.code[:4] + "00", None, region.city, region.province)
-                for alias in [region.city, *short_forms(region.city, ("市", "地区", "盟", "自治州"))]:
-                    self.city_aliases.setdefault(alias, region.city)
-            if region.province not in self.provinces:
-                self.provinces[region.province] = Region(region.code[:2] + "0000", None, None, region.province)
-                for alias in [region.province, *short_forms(region.province, _PROVINCE_SUFFIXES)]:
-                    self.province_aliases.setdefault(alias, region.province)
+                self._add_city(Region(region.code[:4] + "00", None, region.city, region.province))
+            self._add_province(region)
         for province in self.provinces:
             # Autonomous regions are called by their first characters: 广西, 新疆, 内蒙古, 西藏, 宁夏.
             for alias in (province[:2], province[:3]):
@@ -151,6 +149,20 @@ class Gazetteer:
             if municipality in self.provinces:
                 self.city_aliases.setdefault(municipality, municipality)
                 self.city_aliases.setdefault(municipality[:-1], municipality)
+
+    def _add_city(self, city: Region) -> None:
+        if city.city is None or city.city in self.cities:
+            return
+        self.cities[city.city] = city
+        for alias in [city.city, *short_forms(city.city, _CITY_SUFFIXES)]:
+            self.city_aliases.setdefault(alias, city.city)
+        self._add_province(city)
+
+    def _add_province(self, region: Region) -> None:
+        if region.province not in self.provinces:
+            self.provinces[region.province] = Region(region.code[:2] + "0000", None, None, region.province)
+            for alias in [region.province, *short_forms(region.province, _PROVINCE_SUFFIXES)]:
+                self.province_aliases.setdefault(alias, region.province)
 
     @functools.cached_property
     def name_set(self) -> frozenset[str]:
@@ -217,7 +229,7 @@ def _other_regions() -> list[Region]:
     with path.open(encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=1):
             code = f"{provinces[row['province']]}{number:04d}"
-            regions.append(Region(code, row["district"], row["city"] or None, row["province"]))
+            regions.append(Region(code, row["district"] or None, row["city"] or None, row["province"]))
     return regions
 
 

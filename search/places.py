@@ -1,0 +1,337 @@
+"""Place stage of extraction: the district, city or province a release is about.
+
+A release names many places: its issuer (重庆市公安局九龙坡区分局), where the case happened, where
+a suspect came from, streets and police stations named after districts, and everyday words that
+happen to be place names too (公安, 和平, 城区). Reading them the way a person does:
+
+* the **scope** first: a release in Taiwan's or Hong Kong's wording (警察局, 新台幣, 警務處, no
+  公安) resolves within Taiwan or Hong Kong, a mainland release within the mainland;
+* every name is read at its own level: 长沙 and 长沙市 are the city, only 长沙县 is the county;
+  河北 and 海南 are provinces, only 河北区 and 海南区 are districts;
+* a name that is also an everyday word counts only with its suffix (公安县) and a mention of its
+  city or province, or right before a bureau (开平公安分局);
+* the **lead** decides: a district in the headline, else the first issuing body of the text (a
+  county bureau → its district; a city bureau, 全市 or 我市 → the city, even when it then presents
+  one district's case; a province's 公安厅 → the province; 公安部 → nothing);
+* only when nothing leads do mentions vote by where they stand (headline > issuer > body).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from search import gazetteer
+from search.analysis import common_place_words, word_texts
+from search.clean import CleanedDocument
+from search.gazetteer import Region
+from search.normalise import fold_text
+
+# Words after a place name that make it the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
+_ISSUER_WORDS = (
+    "公安局",
+    "公安分局",
+    "公安厅",
+    "公安机关",
+    "公安",
+    "分局",
+    "警方",
+    "派出所",
+    "警察局",
+    "警察",
+    "交巡警",
+    "交警",
+    "刑警",
+    "特警",
+    "边境管理",
+    "禁毒",
+    "区委",
+    "县委",
+    "市委",
+    "省委",
+    "区政府",
+    "县政府",
+    "市政府",
+    "政府",
+    "检察院",
+    "法院",
+)
+# A bureau's own name standing for its area: 我市 (the issuer's city), 全省, 公安部 (the nation).
+_CITY_MARKERS = frozenset({"我市", "全市", "本市", "市公安局", "市局", "该市"})
+_PROVINCE_MARKERS = frozenset({"全省", "我省", "本省", "省公安厅", "公安厅", "该省"})
+_NATION_MARKERS = frozenset({"公安部", "全国公安机关", "国务院", "国新办"})
+# After a district's name these make it a street, a town or a landmark, not the district itself.
+_NOT_THE_PLACE = re.compile(r"^(?:[东南西北中]?(?:大街|街|路|大道|巷|桥)|镇|乡|村|社区|小区|站|机场|大学|影剧院|公园)")
+# Taiwan's and Hong Kong's police words; a mainland release says 公安.
+_TAIWAN_WORDS = ("警察局", "新台币", "警政署", "地检署", "刑事局", "台湾")
+_HONG_KONG_WORDS = ("香港", "警务处", "港岛", "新界", "九龙", "港元", "港币")
+_WEIGHTS = {"title": 5.0, "issuer": 3.0, "site": 3.0, "body": 1.0}
+_DOMINANT_SHARE = 0.5
+_SAME_PHRASE = 3  # words between 重庆市公安局 and 九龙坡区分局 that still make one issuer's name
+
+Scope = str  # "mainland", "taiwan" or "hongkong"
+_SCOPE_PROVINCES = {"taiwan": "台湾省", "hongkong": "香港特别行政区"}
+
+
+@dataclass
+class Mention:
+    """One place name (or bureau marker) as it stands in the release."""
+
+    order: int  # word position in the release
+    segment: int  # which headline, crumb, byline or paragraph
+    kind: str  # title, site, issuer (a byline) or body
+    level: str  # district, city, province, or marker-city / marker-province / marker-nation
+    regions: list[Region]
+    issuer: bool = False  # a bureau's name follows: 商水县公安局, 开平公安分局
+    suffixed: bool = True  # written whole (公安县), not as its short form (公安)
+    common: bool = False  # also an everyday word
+    resolved: Region | None = None
+
+
+def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
+    """The district a release is about; its city (or province) when it is city-wide or wider."""
+    segments = [(title, "title")]
+    if cleaned.subtitle:
+        segments.append((cleaned.subtitle, "title"))
+    segments += [(crumb, "site") for crumb in cleaned.breadcrumbs]
+    segments += [(byline, "issuer") for byline in cleaned.bylines]
+    segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
+    folded = [(fold_text(text), kind) for text, kind in segments]
+    scope = _scope(" ".join(text for text, _ in folded))
+    mentions = _mentions(folded, scope)
+    cities, provinces = _context(mentions)
+    for mention in mentions:
+        mention.resolved = _resolve(mention, cities, provinces)
+    region = _lead(mentions, cities, provinces)
+    if region is _NATIONAL:
+        return None
+    if region is None:
+        region = _vote(mentions, cities, provinces)
+    return _within_scope(region, scope)
+
+
+def _scope(text: str) -> Scope:
+    if "公安" in text:
+        return "mainland"
+    if any(word in text for word in _TAIWAN_WORDS):
+        return "taiwan"
+    if any(word in text for word in _HONG_KONG_WORDS) or "警署" in text:
+        return "hongkong"
+    return "mainland"
+
+
+def _in_scope(regions: list[Region], scope: Scope) -> list[Region]:
+    """Only the candidates on the release's side of the strait (台中 is not 延边's 龙井)."""
+    wanted = _SCOPE_PROVINCES.get(scope)
+    if wanted:
+        return [r for r in regions if r.province == wanted]
+    outside = _SCOPE_PROVINCES.values()
+    return [r for r in regions if r.province not in outside]
+
+
+def _within_scope(region: Region | None, scope: Scope) -> Region | None:
+    """Taiwan's releases are placed at county/city level: a Taipei district means 台北市."""
+    if region is not None and scope == "taiwan" and region.district and region.city:
+        return gazetteer.load().city_named(region.city)
+    return region
+
+
+def _mentions(segments: list[tuple[str, str]], scope: Scope) -> list[Mention]:
+    mentions: list[Mention] = []
+    position = 0
+    for segment, (text, kind) in enumerate(segments):
+        words = _split_bureaus(word_texts(text))
+        for index, word in enumerate(words):
+            following = words[index + 1 : index + 3]
+            mention = _mention(word, following, kind, scope)
+            if mention is not None:
+                mention.order, mention.segment = position + index, segment
+                mentions.append(mention)
+        position += len(words) + _SAME_PHRASE + 1
+    return mentions
+
+
+def _split_bureaus(words: list[str]) -> list[str]:
+    """重庆市公安局 is one word to jieba; read it as the place and its bureau."""
+    places = gazetteer.load()
+    split: list[str] = []
+    for word in words:
+        for issuer in ("公安局", "公安分局", "公安厅", "警方", "公安"):
+            stem = word[: -len(issuer)]
+            if word.endswith(issuer) and stem in places.name_set:
+                split += [stem, issuer]
+                break
+        else:
+            split.append(word)
+    return split
+
+
+def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mention | None:
+    places = gazetteer.load()
+    if word in _CITY_MARKERS:
+        return Mention(0, 0, kind, "marker-city", [], issuer=True)
+    if word in _PROVINCE_MARKERS:
+        return Mention(0, 0, kind, "marker-province", [], issuer=True)
+    if word in _NATION_MARKERS or (word == "全国" and following[:1] == ["公安机关"]):
+        return Mention(0, 0, kind, "marker-nation", [], issuer=True)
+    if word not in places.name_set:
+        return None
+    after = "".join(following)
+    if _NOT_THE_PLACE.match(after):
+        return None
+    issuer = any(after.startswith(w) for w in _ISSUER_WORDS) or (
+        after[:1] in ("区", "县") and any(after[1:].startswith(w) for w in _ISSUER_WORDS)
+    )
+    if following and following[0] in ("区", "县") and word + following[0] in places.name_set:
+        word = word + following[0]  # 河北 区 → 河北区
+    city = next(iter(_in_scope([r for r in [places.city_named(word)] if r], scope)), None)
+    province = next(iter(_in_scope([r for r in [places.province_named(word)] if r], scope)), None)
+    districts = _in_scope(places.districts_named(word), scope)
+    suffixed = bool(districts) and any(word == r.district for r in districts)
+    if districts and (suffixed or (city is None and province is None)):
+        common = word in common_place_words() or len(word.rstrip("区县市旗")) < 2
+        if common and not suffixed and not (issuer and not _is_bureau_word(word)):
+            return None  # 公安, 和平, 新华 as words
+        return Mention(0, 0, kind, "district", list(districts), issuer, suffixed, common)
+    if city is not None:
+        return Mention(0, 0, kind, "city", [city], issuer)
+    if province is not None:
+        return Mention(0, 0, kind, "province", [province], issuer)
+    return None
+
+
+def _is_bureau_word(word: str) -> bool:
+    """公安 is the start of 公安分局: never a place before a bureau word."""
+    return any(issuer.startswith(word) for issuer in _ISSUER_WORDS)
+
+
+def _context(mentions: list[Mention]) -> tuple[Counter[str], Counter[str]]:
+    """How often each city and province is named, directly or through one of its districts."""
+    cities: Counter[str] = Counter()
+    provinces: Counter[str] = Counter()
+    for mention in mentions:
+        if mention.level in ("city", "province") or (
+            mention.level == "district" and len(mention.regions) == 1 and not mention.common
+        ):
+            region = mention.regions[0]
+            if region.city:
+                cities[region.city] += 1
+            provinces[region.province] += 1
+    return cities, provinces
+
+
+def _resolve(mention: Mention, cities: Counter[str], provinces: Counter[str]) -> Region | None:
+    """Which of a name's regions the release means, or None when it cannot tell."""
+    if mention.level != "district":
+        return mention.regions[0] if mention.regions else None
+    own = 1 if len(mention.regions) == 1 and not mention.common else 0
+
+    def support(region: Region) -> int:
+        """Mentions of the region's city or province besides this one."""
+        in_city = cities[region.city] - own if region.city else 0
+        return in_city * 2 + provinces[region.province] - own
+
+    candidates = mention.regions
+    if len(candidates) > 1 and mention.issuer:
+        # a 分局 serves an urban district: 开平公安分局 is 唐山's 开平区, not the county-level 开平市
+        urban = [r for r in candidates if r.district and r.district.endswith("区")]
+        candidates = urban or candidates
+    best = max(candidates, key=support)
+    if support(best) > 0:
+        return best
+    if mention.common or len(candidates) > 1:
+        return None  # 城区 of which city? 江北区 of Chongqing or of Ningbo? Nothing says.
+    if mention.kind == "body" and not mention.issuer and any(cities.values()):
+        return None  # a lone look-alike among releases that name other cities
+    return best
+
+
+class _National:
+    """The lead is the ministry: the release is national."""
+
+
+_NATIONAL: Region = _National()  # type: ignore[assignment]
+
+
+def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]) -> Region | None:
+    """What the headline or the issuing body says the release is about, if they say."""
+    titled = [m.resolved for m in mentions if m.kind == "title" and m.level == "district" and m.resolved]
+    if titled:
+        return Counter(titled).most_common(1)[0][0]
+    leads = [m for m in mentions if m.issuer and (m.resolved or m.level.startswith("marker"))]
+    title_cities = [m.resolved for m in mentions if m.kind == "title" and m.level == "city" and m.resolved]
+    for position, lead in enumerate(leads):
+        if lead.level == "district":
+            if title_cities and all(lead.resolved.city != city.city for city in title_cities):
+                continue  # the headline's city leads; this bureau is another city's
+            return lead.resolved
+        finer = _finer_in_phrase(lead, leads[position + 1 :])
+        if finer is not None:
+            return finer
+        if lead.level == "marker-nation":
+            return _one_place_under_ministry(lead, leads[position + 1 :]) or _NATIONAL
+        if lead.level in ("city", "marker-city"):
+            return _city_of(lead, cities, provinces)
+        if lead.level in ("province", "marker-province"):
+            return _province_of(lead, provinces)
+    if title_cities:
+        return title_cities[0]
+    return None
+
+
+def _finer_in_phrase(lead: Mention, rest: list[Mention]) -> Region | None:
+    """重庆市公安局九龙坡区分局: the district bureau right after its city's names the issuer."""
+    for mention in rest:
+        if mention.order - lead.order > _SAME_PHRASE:
+            break
+        finer = mention.level == "district" and mention.resolved is not None
+        if finer and (lead.resolved is None or lead.resolved.province == mention.resolved.province):
+            return mention.resolved
+    return None
+
+
+def _one_place_under_ministry(lead: Mention, rest: list[Mention]) -> Region | None:
+    """公安部 announced it, but the paragraph gives one city's bureau the case: that city's release."""
+    named = {m.resolved for m in rest if m.segment == lead.segment and m.resolved is not None}
+    others = [m for m in rest if m.segment == lead.segment and m.level.startswith("marker")]
+    return named.pop() if len(named) == 1 and not others else None
+
+
+def _city_of(lead: Mention, cities: Counter[str], provinces: Counter[str]) -> Region | None:
+    places = gazetteer.load()
+    if lead.resolved is not None:
+        return lead.resolved
+    if cities:
+        return places.city_named(cities.most_common(1)[0][0])
+    return None
+
+
+def _province_of(lead: Mention, provinces: Counter[str]) -> Region | None:
+    if lead.resolved is not None:
+        return lead.resolved
+    if provinces:
+        return gazetteer.load().province_named(provinces.most_common(1)[0][0])
+    return None
+
+
+def _vote(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]) -> Region | None:
+    """No lead: the district holding the headline or half the weight, else the most named city."""
+    scores: defaultdict[Region, float] = defaultdict(float)
+    for mention in mentions:
+        if mention.level == "district" and mention.resolved is not None:
+            scores[mention.resolved] += _WEIGHTS[mention.kind]
+    if scores:
+        best, best_score = max(scores.items(), key=lambda item: item[1])
+        if best_score >= _DOMINANT_SHARE * sum(scores.values()) and best_score >= _WEIGHTS["issuer"]:
+            return best
+    votes = Counter(cities)
+    for region, score in scores.items():
+        if region.city:
+            votes[region.city] += score
+    places = gazetteer.load()
+    if votes:
+        return places.city_named(votes.most_common(1)[0][0])
+    if provinces:
+        return places.province_named(provinces.most_common(1)[0][0])
+    return None
