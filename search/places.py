@@ -58,16 +58,21 @@ _ISSUER_WORDS = (
     "法院",
 )
 # A bureau's own name standing for its area: 我市 (the issuer's city), 全省, 公安部 (the nation).
-_CITY_MARKERS = frozenset({"我市", "全市", "本市", "市公安局", "市局", "该市"})
-_PROVINCE_MARKERS = frozenset({"全省", "我省", "本省", "省公安厅", "公安厅", "该省"})
-_NATION_MARKERS = frozenset({"公安部", "全国公安机关", "国务院", "国新办"})
+_CITY_MARKERS = frozenset({"我市", "本市", "市公安局", "市局"})
+_PROVINCE_MARKERS = frozenset({"我省", "本省", "省公安厅", "公安厅"})
+_NATION_MARKERS = frozenset({"公安部", "国务院", "国新办"})
+# 全市 and 全省 often only frame a campaign (全省开展…以来，汉中市公安局…): they lead only when
+# no bureau is named.
+_WIDE_MARKERS = {"全市": "marker-city", "该市": "marker-city", "全省": "marker-province", "该省": "marker-province"}
 # After a district's name these make it a street, a town or a landmark, not the district itself.
 _NOT_THE_PLACE = re.compile(r"^(?:[东南西北中]?(?:大街|街|路|大道|巷|桥)|镇|乡|村|社区|小区|站|机场|大学|影剧院|公园)")
 # Taiwan's and Hong Kong's police words; a mainland release says 公安.
-_TAIWAN_WORDS = ("警察局", "新台币", "警政署", "地检署", "刑事局", "台湾")
-_HONG_KONG_WORDS = ("香港", "警务处", "港岛", "新界", "九龙", "港元", "港币")
+_TAIWAN_WORDS = ("警察局", "新台币", "警政署", "地检署", "刑事局", "诈欺", "警分局", "车手")
+_HONG_KONG_WORDS = ("警务处", "警署", "港岛", "新界", "九龙", "港元", "港币")
 _WEIGHTS = {"title": 5.0, "issuer": 3.0, "site": 3.0, "body": 1.0}
 _DOMINANT_SHARE = 0.5
+# 公安部 leads a release as the subject of its paragraph (after a dateline): 据公安部网站消息
+_SUBJECT_WORDS = 12
 _SAME_PHRASE = 3  # words between 重庆市公安局 and 九龙坡区分局 that still make one issuer's name
 
 Scope = str  # "mainland", "taiwan" or "hongkong"
@@ -80,6 +85,7 @@ class Mention:
 
     order: int  # word position in the release
     segment: int  # which headline, crumb, byline or paragraph
+    index: int  # word position in that segment
     kind: str  # title, site, issuer (a byline) or body
     level: str  # district, city, province, or marker-city / marker-province / marker-nation
     regions: list[Region]
@@ -97,9 +103,10 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     segments += [(crumb, "site") for crumb in cleaned.breadcrumbs]
     segments += [(byline, "issuer") for byline in cleaned.bylines]
     segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
-    folded = [(fold_text(text), kind) for text, kind in segments]
-    scope = _scope(" ".join(text for text, _ in folded))
-    mentions = _mentions(folded, scope)
+    folded = [fold_text(text) for text, _ in segments]
+    worded = [(_split_bureaus(word_texts(text)), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
+    scope = _scope(" ".join(folded), worded)
+    mentions = _mentions(worded, scope)
     cities, provinces = _context(mentions)
     for mention in mentions:
         mention.resolved = _resolve(mention, cities, provinces)
@@ -111,13 +118,26 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     return _within_scope(region, scope)
 
 
-def _scope(text: str) -> Scope:
+def _scope(text: str, segments: list[tuple[list[str], str]]) -> Scope:
+    """Mainland unless the release has no 公安 and speaks of Taiwan's or Hong Kong's places and police."""
     if "公安" in text:
         return "mainland"
-    if any(word in text for word in _TAIWAN_WORDS):
-        return "taiwan"
-    if any(word in text for word in _HONG_KONG_WORDS) or "警署" in text:
-        return "hongkong"
+    places = gazetteer.load()
+    votes: Counter[Scope] = Counter()
+    for scope, words in (("taiwan", _TAIWAN_WORDS), ("hongkong", _HONG_KONG_WORDS)):
+        votes[scope] += sum(text.count(word) for word in words)
+    for words, _ in segments:
+        for word in words:
+            sides = {_side(region) for region in places.resolve(word)} if word in places.name_set else set()
+            votes.update(sides)
+    scope, count = votes.most_common(1)[0]
+    return scope if count else "mainland"
+
+
+def _side(region: Region) -> Scope:
+    for scope, province in _SCOPE_PROVINCES.items():
+        if region.province == province:
+            return scope
     return "mainland"
 
 
@@ -137,16 +157,15 @@ def _within_scope(region: Region | None, scope: Scope) -> Region | None:
     return region
 
 
-def _mentions(segments: list[tuple[str, str]], scope: Scope) -> list[Mention]:
+def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Mention]:
     mentions: list[Mention] = []
     position = 0
-    for segment, (text, kind) in enumerate(segments):
-        words = _split_bureaus(word_texts(text))
+    for segment, (words, kind) in enumerate(segments):
         for index, word in enumerate(words):
             following = words[index + 1 : index + 3]
             mention = _mention(word, following, kind, scope)
             if mention is not None:
-                mention.order, mention.segment = position + index, segment
+                mention.order, mention.segment, mention.index = position + index, segment, index
                 mentions.append(mention)
         position += len(words) + _SAME_PHRASE + 1
     return mentions
@@ -170,11 +189,13 @@ def _split_bureaus(words: list[str]) -> list[str]:
 def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mention | None:
     places = gazetteer.load()
     if word in _CITY_MARKERS:
-        return Mention(0, 0, kind, "marker-city", [], issuer=True)
+        return Mention(0, 0, 0, kind, "marker-city", [], issuer=True)
     if word in _PROVINCE_MARKERS:
-        return Mention(0, 0, kind, "marker-province", [], issuer=True)
+        return Mention(0, 0, 0, kind, "marker-province", [], issuer=True)
     if word in _NATION_MARKERS or (word == "全国" and following[:1] == ["公安机关"]):
-        return Mention(0, 0, kind, "marker-nation", [], issuer=True)
+        return Mention(0, 0, 0, kind, "marker-nation", [], issuer=True)
+    if word in _WIDE_MARKERS:
+        return Mention(0, 0, 0, kind, _WIDE_MARKERS[word], [], issuer=False)
     if word not in places.name_set:
         return None
     after = "".join(following)
@@ -193,11 +214,11 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         common = word in common_place_words() or len(word.rstrip("区县市旗")) < 2
         if common and not suffixed and not (issuer and not _is_bureau_word(word)):
             return None  # 公安, 和平, 新华 as words
-        return Mention(0, 0, kind, "district", list(districts), issuer, suffixed, common)
+        return Mention(0, 0, 0, kind, "district", list(districts), issuer, suffixed, common)
     if city is not None:
-        return Mention(0, 0, kind, "city", [city], issuer)
+        return Mention(0, 0, 0, kind, "city", [city], issuer, suffixed=word == city.city)
     if province is not None:
-        return Mention(0, 0, kind, "province", [province], issuer)
+        return Mention(0, 0, 0, kind, "province", [province], issuer, suffixed=word == province.province)
     return None
 
 
@@ -260,6 +281,7 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
     if titled:
         return Counter(titled).most_common(1)[0][0]
     leads = [m for m in mentions if m.issuer and (m.resolved or m.level.startswith("marker"))]
+    leads += [m for m in mentions if not m.issuer and m.level.startswith("marker")]
     title_cities = [m.resolved for m in mentions if m.kind == "title" and m.level == "city" and m.resolved]
     for position, lead in enumerate(leads):
         if lead.level == "district":
@@ -270,13 +292,17 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
         if finer is not None:
             return finer
         if lead.level == "marker-nation":
-            return _one_place_under_ministry(lead, leads[position + 1 :]) or _NATIONAL
+            if title_cities or lead.index > _SUBJECT_WORDS:
+                continue  # 按照公安部部署, 公安部督办: the ministry in passing, not the issuer
+            return _one_place_under_ministry(lead, mentions) or _NATIONAL
         if lead.level in ("city", "marker-city"):
             return _city_of(lead, cities, provinces)
         if lead.level in ("province", "marker-province"):
             return _province_of(lead, provinces)
     if title_cities:
         return title_cities[0]
+    if any(lead.level == "marker-nation" for lead in leads):
+        return _NATIONAL  # the ministry, and no bureau or headline place: a national item
     return None
 
 
@@ -291,11 +317,23 @@ def _finer_in_phrase(lead: Mention, rest: list[Mention]) -> Region | None:
     return None
 
 
-def _one_place_under_ministry(lead: Mention, rest: list[Mention]) -> Region | None:
-    """公安部 announced it, but the paragraph gives one city's bureau the case: that city's release."""
-    named = {m.resolved for m in rest if m.segment == lead.segment and m.resolved is not None}
-    others = [m for m in rest if m.segment == lead.segment and m.level.startswith("marker")]
-    return named.pop() if len(named) == 1 and not others else None
+def _one_place_under_ministry(lead: Mention, mentions: list[Mention]) -> Region | None:
+    """公安部 announced it, but its paragraph names one place's case (福建省泉州市、安溪县两级公安机关):
+    the finest of that place's names, when they all lie in one another."""
+    near = (lead.segment, lead.segment + 1)
+    named = [
+        m.resolved
+        for m in mentions
+        if m.segment in near and m.order > lead.order and m.resolved and (m.issuer or m.suffixed)
+    ]
+    if not named or len({region.province for region in named}) > 1:
+        return None
+    if len({region.city for region in named if region.city}) > 1:
+        return None
+    districts = {region for region in named if region.district}
+    if len(districts) > 1:
+        return None
+    return next(iter(districts), None) or max(named, key=lambda region: region.city is not None)
 
 
 def _city_of(lead: Mention, cities: Counter[str], provinces: Counter[str]) -> Region | None:
