@@ -97,7 +97,9 @@ class Mention:
 
 def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     """The district a release is about; its city (or province) when it is city-wide or wider."""
-    segments = [(title, "title")]
+    # a headline made up from the first sentence adds no evidence of its own
+    derived = bool(cleaned.paragraphs) and title.rstrip("…") in cleaned.paragraphs[0]
+    segments = [] if derived else [(title, "title")]
     if cleaned.subtitle:
         segments.append((cleaned.subtitle, "title"))
     segments += [(crumb, "site") for crumb in cleaned.breadcrumbs]
@@ -194,6 +196,8 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return Mention(0, 0, 0, kind, "marker-province", [], issuer=True)
     if word in _NATION_MARKERS or (word == "全国" and following[:1] == ["公安机关"]):
         return Mention(0, 0, 0, kind, "marker-nation", [], issuer=True)
+    if word in ("市", "省") and following[:1] in (["公安局"], ["公安厅"]):
+        return _mention(word + following[0], [], kind, scope)  # 市 公安局 split by jieba
     if word in _WIDE_MARKERS:
         return Mention(0, 0, 0, kind, _WIDE_MARKERS[word], [], issuer=False)
     if word not in places.name_set:
@@ -280,8 +284,11 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
     titled = [m.resolved for m in mentions if m.kind == "title" and m.level == "district" and m.resolved]
     if titled:
         return Counter(titled).most_common(1)[0][0]
-    leads = [m for m in mentions if m.issuer and (m.resolved or m.level.startswith("marker"))]
-    leads += [m for m in mentions if not m.issuer and m.level.startswith("marker")]
+    strong = [m for m in mentions if m.issuer and (m.resolved or m.level.startswith("marker"))]
+    # 全市 leads where no bureau is named in its paragraph (统筹全市刑侦系统…)
+    named_in = {m.segment for m in strong if m.level != "marker-nation"}
+    weak = [m for m in mentions if not m.issuer and m.level.startswith("marker") and m.segment not in named_in]
+    leads = sorted(strong + weak, key=lambda m: m.order)
     title_cities = [m.resolved for m in mentions if m.kind == "title" and m.level == "city" and m.resolved]
     for position, lead in enumerate(leads):
         if lead.level == "district":
@@ -298,7 +305,10 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
         if lead.level in ("city", "marker-city"):
             return _city_of(lead, cities, provinces)
         if lead.level in ("province", "marker-province"):
-            return _province_of(lead, provinces)
+            region = _province_of(lead, provinces)
+            if region is not None and any(city.province == region.province for city in title_cities):
+                continue  # 全省… in a release whose headline names one of its cities
+            return region
     if title_cities:
         return title_cities[0]
     if any(lead.level == "marker-nation" for lead in leads):
