@@ -18,6 +18,7 @@ happen to be place names too (公安, 和平, 城区). Reading them the way a pe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ _PROVINCE_MARKERS = frozenset({"我省", "本省", "省公安厅", "公安厅"})
 _NATION_MARKERS = frozenset({"公安部", "国务院", "国新办"})
 # 全市 and 全省 often only frame a campaign (全省开展…以来，汉中市公安局…): they lead only when
 # no bureau is named.
-_WIDE_MARKERS = {"全市": "marker-city", "该市": "marker-city", "全省": "marker-province", "该省": "marker-province"}
+_WIDE_MARKERS = {"全市": "marker-city", "全省": "marker-province"}
 # After a district's name these make it a street, a town or a landmark, not the district itself.
 _NOT_THE_PLACE = re.compile(r"^(?:[东南西北中]?(?:大街|街|路|大道|巷|桥)|镇|乡|村|社区|小区|站|机场|大学|影剧院|公园)")
 # Taiwan's and Hong Kong's police words; a mainland release says 公安.
@@ -208,6 +209,8 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
     issuer = any(after.startswith(w) for w in _ISSUER_WORDS) or (
         after[:1] in ("区", "县") and any(after[1:].startswith(w) for w in _ISSUER_WORDS)
     )
+    if issuer and after.startswith("派出所") and word not in _full_names():
+        issuer = False  # 金山派出所 is named after its town, not after a county
     if following and following[0] in ("区", "县") and word + following[0] in places.name_set:
         word = word + following[0]  # 河北 区 → 河北区
     city = next(iter(_in_scope([r for r in [places.city_named(word)] if r], scope)), None)
@@ -224,6 +227,14 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
     if province is not None:
         return Mention(0, 0, 0, kind, "province", [province], issuer, suffixed=word == province.province)
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _full_names() -> frozenset[str]:
+    places = gazetteer.load()
+    return frozenset(
+        {r.district for r in places.regions if r.district} | set(places.cities) | set(places.provinces)
+    )
 
 
 def _is_bureau_word(word: str) -> bool:
@@ -265,6 +276,8 @@ def _resolve(mention: Mention, cities: Counter[str], provinces: Counter[str]) ->
     best = max(candidates, key=support)
     if support(best) > 0:
         return best
+    if mention.issuer and len(candidates) == 1 and not mention.suffixed:
+        return best  # 开平公安分局: a bureau bears its district's name
     if mention.common or len(candidates) > 1:
         return None  # 城区 of which city? 江北区 of Chongqing or of Ningbo? Nothing says.
     if mention.kind == "body" and not mention.issuer and any(cities.values()):
@@ -291,6 +304,8 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
     leads = sorted(strong + weak, key=lambda m: m.order)
     title_cities = [m.resolved for m in mentions if m.kind == "title" and m.level == "city" and m.resolved]
     for position, lead in enumerate(leads):
+        if lead.kind == "title" and lead.level in ("city", "province"):
+            continue  # 昆明禁毒大队…: the body may name the district bureau; else title_cities below
         if lead.level == "district":
             if title_cities and all(lead.resolved.city != city.city for city in title_cities):
                 continue  # the headline's city leads; this bureau is another city's
