@@ -82,7 +82,7 @@ _ETHNIC_GROUPS = sorted(
     key=len,
     reverse=True,
 )
-_AUTONOMOUS_SUFFIX = re.compile("(?:(?:" + "|".join(_ETHNIC_GROUPS) + ")族)+(?:各族)?自治[县旗]$")
+_AUTONOMOUS_SUFFIX = re.compile("(?:(?:" + "|".join(_ETHNIC_GROUPS) + ")族)+(?:各族)?自治[县旗州]$")
 _PLAIN_SUFFIXES = ("特区", "林区", "新区", "堂区", "区", "县", "市", "旗")
 # 县 for Taiwan's counties, which stand at city level (嘉義縣 → 嘉义)
 _CITY_SUFFIXES = ("市", "地区", "盟", "自治州", "县")
@@ -149,6 +149,7 @@ class Gazetteer:
             if municipality in self.provinces:
                 self.city_aliases.setdefault(municipality, municipality)
                 self.city_aliases.setdefault(municipality[:-1], municipality)
+        self._prefer_provinces()
 
     def _add_city(self, city: Region) -> None:
         if city.city is None or city.city in self.cities:
@@ -163,6 +164,12 @@ class Gazetteer:
             self.provinces[region.province] = Region(region.code[:2] + "0000", None, None, region.province)
             for alias in [region.province, *short_forms(region.province, _PROVINCE_SUFFIXES)]:
                 self.province_aliases.setdefault(alias, region.province)
+
+    def _prefer_provinces(self) -> None:
+        """海南 and 吉林 name provinces before 海南藏族自治州 and 吉林市."""
+        for alias in set(self.city_aliases) & set(self.province_aliases):
+            if self.city_aliases[alias] != self.province_aliases[alias]:
+                del self.city_aliases[alias]
 
     @functools.cached_property
     def name_set(self) -> frozenset[str]:

@@ -218,7 +218,7 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
     districts = _in_scope(places.districts_named(word), scope)
     suffixed = bool(districts) and any(word == r.district for r in districts)
     if districts and (suffixed or (city is None and province is None)):
-        common = word in common_place_words() or len(word.rstrip("区县市旗")) < 2
+        common = word in common_place_words()
         if common and not suffixed and not (issuer and not _is_bureau_word(word)):
             return None  # 公安, 和平, 新华 as words
         return Mention(0, 0, 0, kind, "district", list(districts), issuer, suffixed, common)
@@ -280,7 +280,7 @@ def _resolve(mention: Mention, cities: Counter[str], provinces: Counter[str]) ->
         return best  # 开平公安分局: a bureau bears its district's name
     if mention.common or len(candidates) > 1:
         return None  # 城区 of which city? 江北区 of Chongqing or of Ningbo? Nothing says.
-    if mention.kind == "body" and not mention.issuer and any(cities.values()):
+    if mention.kind == "body" and not mention.issuer and any(n for c, n in cities.items() if c != best.city):
         return None  # a lone look-alike among releases that name other cities
     return best
 
