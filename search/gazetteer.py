@@ -202,8 +202,23 @@ class Gazetteer:
                 found.append(region)
         return found
 
+    def level_of(self, name: str) -> str | None:
+        """``district``, ``city`` or ``province``: the level an official name stands at (台中市 is a
+        city since Taiwan's counties and cities stand at city level)."""
+        if name in self.provinces:
+            return "province"
+        if name in self.cities:
+            return "city"
+        return "district" if name in self.by_name else None
+
     def canonical_name(self, name: str) -> str | None:
-        """The official name at whatever level ``name`` designates (九龙坡 → 九龙坡区)."""
+        """The official name at whatever level ``name`` designates (九龙坡 → 九龙坡区); a short form
+        shared by a city and a county means the city (长沙 → 长沙市, not 长沙县), as in releases."""
+        whole_district = any(region.district == name for region in self.by_name.get(name, ()))
+        if name in self.province_aliases and not whole_district:
+            return self.province_aliases[name]
+        if name in self.city_aliases and not whole_district:
+            return self.city_aliases[name]
         if name in self.by_name:
             region = self.by_name[name][0]
             return region.district

@@ -62,6 +62,8 @@ _ISSUER_WORDS = (
 _CITY_MARKERS = frozenset({"我市", "本市", "市公安局", "市局"})
 _PROVINCE_MARKERS = frozenset({"我省", "本省", "省公安厅", "公安厅"})
 _NATION_MARKERS = frozenset({"公安部", "国务院", "国新办"})
+# A district body speaking of itself (区公安分局, 我县): the release is its district's.
+_DISTRICT_MARKERS = frozenset({"我区", "本区", "我县", "本县", "区公安分局", "区公安局", "县公安局", "区委", "县委"})
 # 全市 and 全省 often only frame a campaign (全省开展…以来，汉中市公安局…): they lead only when
 # no bureau is named.
 _WIDE_MARKERS = {"全市": "marker-city", "全省": "marker-province"}
@@ -117,7 +119,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     if region is _NATIONAL:
         return None
     if region is None:
-        region = _vote(mentions, cities, provinces)
+        region = _vote(mentions, cities, provinces, scope)
     return _within_scope(region, scope)
 
 
@@ -197,6 +199,10 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return Mention(0, 0, 0, kind, "marker-province", [], issuer=True)
     if word in _NATION_MARKERS or (word == "全国" and following[:1] == ["公安机关"]):
         return Mention(0, 0, 0, kind, "marker-nation", [], issuer=True)
+    if word in _DISTRICT_MARKERS:
+        return Mention(0, 0, 0, kind, "marker-district", [], issuer=True)
+    if word in ("区", "县") and following[:1] in (["公安局"], ["公安分局"]):
+        return _mention(word + following[0], [], kind, scope)  # 区 公安分局 split by jieba
     if word in ("市", "省") and following[:1] in (["公安局"], ["公安厅"]):
         return _mention(word + following[0], [], kind, scope)  # 市 公安局 split by jieba
     if word in _WIDE_MARKERS:
@@ -310,6 +316,11 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
             if title_cities and all(lead.resolved.city != city.city for city in title_cities):
                 continue  # the headline's city leads; this bureau is another city's
             return lead.resolved
+        if lead.level == "marker-district":
+            district = _own_district(mentions)
+            if district is not None:
+                return district
+            continue
         finer = _finer_in_phrase(lead, leads[position + 1 :])
         if finer is not None:
             return finer
@@ -318,7 +329,7 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
                 continue  # 按照公安部部署, 公安部督办: the ministry in passing, not the issuer
             return _one_place_under_ministry(lead, mentions) or _NATIONAL
         if lead.level in ("city", "marker-city"):
-            return _city_of(lead, cities, provinces)
+            return _city_of(lead, mentions, cities)
         if lead.level in ("province", "marker-province"):
             region = _province_of(lead, provinces)
             if region is not None and any(city.province == region.province for city in title_cities):
@@ -329,6 +340,15 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
     if any(lead.level == "marker-nation" for lead in leads):
         return _NATIONAL  # the ministry, and no bureau or headline place: a national item
     return None
+
+
+def _own_district(mentions: list[Mention]) -> Region | None:
+    """The district a district body's release names most (its site, its bureau, its body)."""
+    scores: Counter[Region] = Counter()
+    for mention in mentions:
+        if mention.level == "district" and mention.resolved is not None:
+            scores[mention.resolved] += _WEIGHTS[mention.kind] + _WEIGHTS["issuer"] * mention.issuer
+    return scores.most_common(1)[0][0] if scores else None
 
 
 def _finer_in_phrase(lead: Mention, rest: list[Mention]) -> Region | None:
@@ -361,10 +381,14 @@ def _one_place_under_ministry(lead: Mention, mentions: list[Mention]) -> Region 
     return next(iter(districts), None) or max(named, key=lambda region: region.city is not None)
 
 
-def _city_of(lead: Mention, cities: Counter[str], provinces: Counter[str]) -> Region | None:
+def _city_of(lead: Mention, mentions: list[Mention], cities: Counter[str]) -> Region | None:
     places = gazetteer.load()
     if lead.resolved is not None:
         return lead.resolved
+    # 我市 in a county-level city's release (辛集市公安局…我市民警) is that county-level city
+    issuers = [m.resolved for m in mentions if m.issuer and m.level in ("district", "city") and m.resolved]
+    if lead.level == "marker-city" and lead.issuer and issuers and (issuers[0].district or "").endswith("市"):
+        return issuers[0]
     if cities:
         return places.city_named(cities.most_common(1)[0][0])
     return None
@@ -378,7 +402,7 @@ def _province_of(lead: Mention, provinces: Counter[str]) -> Region | None:
     return None
 
 
-def _vote(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]) -> Region | None:
+def _vote(mentions: list[Mention], cities: Counter[str], provinces: Counter[str], scope: Scope) -> Region | None:
     """No lead: the district holding the headline or half the weight, else the most named city."""
     scores: defaultdict[Region, float] = defaultdict(float)
     for mention in mentions:
@@ -386,7 +410,10 @@ def _vote(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
             scores[mention.resolved] += _WEIGHTS[mention.kind]
     if scores:
         best, best_score = max(scores.items(), key=lambda item: item[1])
-        if best_score >= _DOMINANT_SHARE * sum(scores.values()) and best_score >= _WEIGHTS["issuer"]:
+        # a district named once in passing is no evidence, except in Hong Kong, where releases
+        # name the district a case happened in and nothing finer
+        minimum = _WEIGHTS["body"] if scope == "hongkong" else _WEIGHTS["issuer"]
+        if best_score >= _DOMINANT_SHARE * sum(scores.values()) and best_score >= minimum:
             return best
     votes = Counter(cities)
     for region, score in scores.items():
