@@ -21,7 +21,7 @@ def place(tmp_path, text: str) -> tuple[str | None, str | None, str | None]:
 SHAPES = [
     (
         "公安 everywhere in a 唐山 release is not 荆州's 公安县",
-        "公安机关提醒:警惕冒充公检法诈骗\n"
+        "公安提醒:警惕冒充公检法诈骗\n"
         "近日,唐山市公安局发布提醒,全市公安机关持续打击电信诈骗。公安民警提示,"
         "公安机关不会通过电话办案,请群众牢记公安提醒。",
         ("河北省", "唐山市", None),
