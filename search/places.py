@@ -199,7 +199,8 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return Mention(0, 0, 0, kind, "marker-province", [], issuer=True)
     if word in _NATION_MARKERS or (word == "全国" and following[:1] == ["公安机关"]):
         return Mention(0, 0, 0, kind, "marker-nation", [], issuer=True)
-    if word in _DISTRICT_MARKERS:
+    after = "".join(following)
+    if word in _DISTRICT_MARKERS or (word in ("该县", "该区") and after.startswith(_ISSUER_WORDS)):
         return Mention(0, 0, 0, kind, "marker-district", [], issuer=True)
     if word in ("区", "县") and following[:1] in (["公安局"], ["公安分局"]):
         return _mention(word + following[0], [], kind, scope)  # 区 公安分局 split by jieba
@@ -209,7 +210,6 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return Mention(0, 0, 0, kind, _WIDE_MARKERS[word], [], issuer=False)
     if word not in places.name_set:
         return None
-    after = "".join(following)
     if _NOT_THE_PLACE.match(after):
         return None
     issuer = any(after.startswith(w) for w in _ISSUER_WORDS) or (
