@@ -78,6 +78,11 @@ _DOMINANT_SHARE = 0.5
 _SUBJECT_WORDS = 12
 _SAME_PHRASE = 3  # words between 重庆市公安局 and 九龙坡区分局 that still make one issuer's name
 
+# Reporters' names in brackets (中新社西双版纳5月17日电 (卫海林 黄远飞), (记者 王涛)) are no places.
+_BYLINE_NAMES = re.compile(
+    r"(?:(?<=电)\s*[(（][^()（）]{1,30}[)）]|[(（]\s*(?:本报)?(?:见习)?记者[^()（）]{0,30}[)）])"
+)
+
 Scope = str  # "mainland", "taiwan" or "hongkong"
 _SCOPE_PROVINCES = {"taiwan": "台湾省", "hongkong": "香港特别行政区"}
 
@@ -108,7 +113,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     segments += [(crumb, "site") for crumb in cleaned.breadcrumbs]
     segments += [(byline, "issuer") for byline in cleaned.bylines]
     segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
-    folded = [fold_text(text) for text, _ in segments]
+    folded = [_BYLINE_NAMES.sub(" ", fold_text(text)) for text, _ in segments]
     worded = [(_split_bureaus(word_texts(text)), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
     scope = _scope(" ".join(folded), worded)
     mentions = _mentions(worded, scope)
@@ -337,8 +342,6 @@ def _lead(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
             return region
     if title_cities:
         return title_cities[0]
-    if any(lead.level == "marker-nation" for lead in leads):
-        return _NATIONAL  # the ministry, and no bureau or headline place: a national item
     return None
 
 
