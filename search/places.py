@@ -58,6 +58,7 @@ _ISSUER_WORDS = (
     "检察院",
     "法院",
 )
+_PROVINCE_BODIES = ("公安厅", "省委", "省政府", "人民政府", "政府", "检察院", "高级人民法院", "法院")
 # A bureau's own name standing for its area: 我市 (the issuer's city), 全省, 公安部 (the nation).
 _CITY_MARKERS = frozenset({"我市", "本市", "市公安局", "市局"})
 _PROVINCE_MARKERS = frozenset({"我省", "本省", "省公安厅", "公安厅"})
@@ -236,6 +237,8 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
     if city is not None:
         return Mention(0, 0, 0, kind, "city", [city], issuer, suffixed=word == city.city)
     if province is not None:
+        # 内蒙古警方 is any police in the region; only the province's own bodies issue for it
+        issuer = after.startswith(_PROVINCE_BODIES)
         return Mention(0, 0, 0, kind, "province", [province], issuer, suffixed=word == province.province)
     return None
 
@@ -368,13 +371,11 @@ def _finer_in_phrase(lead: Mention, rest: list[Mention]) -> Region | None:
 def _one_place_under_ministry(lead: Mention, mentions: list[Mention]) -> Region | None:
     """公安部 announced it, but its paragraph names one place's case (福建省泉州市、安溪县两级公安机关):
     the finest of that place's names, when they all lie in one another."""
-    near = (lead.segment, lead.segment + 1)
-    named = [
-        m.resolved
-        for m in mentions
-        if m.segment in near and m.order > lead.order and m.resolved and (m.issuer or m.suffixed)
-    ]
-    if not named or len({region.province for region in named}) > 1:
+    near = [m for m in mentions if m.segment in (lead.segment, lead.segment + 1) and m.order > lead.order]
+    named = [m.resolved for m in near if m.resolved and (m.issuer or m.suffixed)]
+    if len({region.province for region in named} | {m.resolved.province for m in near if m.level == "province"}) > 1:
+        return None  # 公安部统一指挥河北、湖南等省公安机关: a national operation
+    if not named:
         return None
     if len({region.city for region in named if region.city}) > 1:
         return None

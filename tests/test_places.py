@@ -79,11 +79,33 @@ SHAPES = [
         ("香港特别行政区", None, "葵青区"),
     ),
     (
+        "该县警方 speaks for the county the release names",
+        "男子持斧伤人后潜逃 警方52小时擒凶\n犯罪嫌疑人王某驾车撞倒3人后逃离现场,该县警方赶到后将伤者送医。\n"
+        "在省公安厅、市公安局的支持下,该县警方连续作战,在广宗县一民宅中将王某抓获。",
+        ("河北省", "邢台市", "广宗县"),
+    ),
+    (
+        "a region's 警方 in the headline gives way to the city bureau that did the work",
+        "出租车司机凌晨遭抢劫 内蒙古警方40小时擒凶\n"
+        "内蒙古警方日前通报,赤峰市公安局经40小时连续侦查,抓获抢劫出租车司机的嫌疑人2名。",
+        ("内蒙古自治区", "赤峰市", None),
+    ),
+    (
+        "one city's case presented at the ministry's press conference is that city's",
+        "宁波破获民族资产解冻类诈骗案\n10月25日,公安部在北京召开新闻发布会,通报打击民族资产解冻类诈骗成效。"
+        "浙江省宁波市公安局刑侦支队介绍了破获的诈骗案件情况。",
+        ("浙江省", "宁波市", None),
+    ),
+    (
         "the ministry's national release has no place",
         "公安机关打掉涉黑组织160余个\n公安部日前通报,全国公安机关去年打掉涉黑组织160余个,河北、山东等地成效明显。",
         (None, None, None),
     ),
 ]
+
+
+TAIWAN = next(i for i, shape in enumerate(SHAPES) if "桃園市政府" in shape[1])
+CHANGSHA = next(i for i, shape in enumerate(SHAPES) if "长沙市公安局" in shape[1])
 
 
 @pytest.mark.parametrize(("text", "expected"), [shape[1:] for shape in SHAPES], ids=[s[0] for s in SHAPES])
@@ -94,8 +116,8 @@ def test_release_is_placed_where_it_is_about(tmp_path, text, expected):
 def test_taiwan_city_is_found_by_district_filter_and_field(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "tw.txt").write_text(SHAPES[8][1], encoding="utf-8")
-    (docs / "cs.txt").write_text(SHAPES[3][1], encoding="utf-8")
+    (docs / "tw.txt").write_text(SHAPES[TAIWAN][1], encoding="utf-8")
+    (docs / "cs.txt").write_text(SHAPES[CHANGSHA][1], encoding="utf-8")
     sync(tmp_path / "index", [docs])
     engine = SearchEngine(tmp_path / "index")
     try:
