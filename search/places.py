@@ -96,7 +96,7 @@ class Mention:
     segment: int  # which headline, crumb, byline or paragraph
     index: int  # word position in that segment
     kind: str  # title, site, issuer (a byline) or body
-    level: str  # district, city, province, or marker-city / marker-province / marker-nation
+    level: str  # district, city, province, or marker-district / -city / -province / -nation
     regions: list[Region]
     issuer: bool = False  # a bureau's name follows: 商水县公安局, 开平公安分局
     suffixed: bool = True  # written whole (公安县), not as its short form (公安)
@@ -141,8 +141,8 @@ def _scope(text: str, segments: list[tuple[list[str], str]]) -> Scope:
         for word in words:
             sides = {_side(region) for region in places.resolve(word)} if word in places.name_set else set()
             votes.update(sides)
-    scope, count = votes.most_common(1)[0]
-    return scope if count else "mainland"
+    best = max(("taiwan", "hongkong"), key=votes.__getitem__)
+    return best if votes[best] > votes["mainland"] else "mainland"
 
 
 def _side(region: Region) -> Scope:
