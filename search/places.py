@@ -58,6 +58,7 @@ _ISSUER_WORDS = (
     "检察院",
     "法院",
 )
+_SUB_BUREAUS = ("分局", "警分局", "公安分局", "派出所")
 _PROVINCE_BODIES = ("公安厅", "省委", "省政府", "人民政府", "政府", "检察院", "高级人民法院", "法院")
 # A bureau's own name standing for its area: 我市 (the issuer's city), 全省, 公安部 (the nation).
 _CITY_MARKERS = frozenset({"我市", "本市", "市公安局", "市局"})
@@ -173,7 +174,7 @@ def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Menti
     position = 0
     for segment, (words, kind) in enumerate(segments):
         for index, word in enumerate(words):
-            following = words[index + 1 : index + 3]
+            following = words[index + 1 : index + 4]
             mention = _mention(word, following, kind, scope)
             if mention is not None:
                 mention.order, mention.segment, mention.index = position + index, segment, index
@@ -235,6 +236,8 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
             return None  # 公安, 和平, 新华 as words
         return Mention(0, 0, 0, kind, "district", list(districts), issuer, suffixed, common)
     if city is not None:
+        # 屏東東港警分局, 福州金山派出所: the city's sub-bureau, named after a town, is the city's
+        issuer = issuer or "".join(following[1:]).startswith(_SUB_BUREAUS)
         return Mention(0, 0, 0, kind, "city", [city], issuer, suffixed=word == city.city)
     if province is not None:
         # 内蒙古警方 is any police in the region; only the province's own bodies issue for it
@@ -416,8 +419,10 @@ def _vote(mentions: list[Mention], cities: Counter[str], provinces: Counter[str]
         best, best_score = max(scores.items(), key=lambda item: item[1])
         # a district named once in passing is no evidence, except in Hong Kong, where releases
         # name the district a case happened in and nothing finer
+        # (where it names several, the release is about none of them)
         minimum = _WEIGHTS["body"] if scope == "hongkong" else _WEIGHTS["issuer"]
-        if best_score >= _DOMINANT_SHARE * sum(scores.values()) and best_score >= minimum:
+        share = 1.0 if scope == "hongkong" else _DOMINANT_SHARE
+        if best_score >= share * sum(scores.values()) and best_score >= minimum:
             return best
     votes = Counter(cities)
     for region, score in scores.items():

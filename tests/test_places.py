@@ -97,6 +97,17 @@ SHAPES = [
         ("浙江省", "宁波市", None),
     ),
     (
+        "a Taiwan county's sub-bureau, named after its town, outweighs the neighbour it worked with",
+        "外籍車手落網\n屏東東港警分局接獲多起車手提領案,與高雄警方跨域合作,查獲田姓車手。\n"
+        "高雄警方協助調閱監視器。屏東縣政府警察局長慰勉偵辦人員。",
+        ("台湾省", "屏东县", None),
+    ),
+    (
+        "a Hong Kong release naming several districts is about none of them",
+        "警方加強巡邏 拘捕2人\n警方昨晚在東區加強巡邏,拘捕2人,另在灣仔區及東區帶走10人調查。警務處表示會繼續巡邏。",
+        ("香港特别行政区", None, None),
+    ),
+    (
         "the ministry's national release has no place",
         "公安机关打掉涉黑组织160余个\n公安部日前通报,全国公安机关去年打掉涉黑组织160余个,河北、山东等地成效明显。",
         (None, None, None),
