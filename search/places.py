@@ -107,8 +107,10 @@ class Mention:
 
 def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     """The district a release is about; its city (or province) when it is city-wide or wider."""
-    # a headline made up from the first sentence adds no evidence of its own
-    derived = bool(cleaned.paragraphs) and title.rstrip("…") in cleaned.paragraphs[0]
+    # a headline made up from the first sentence adds no evidence of its own (a real headline
+    # repeated as the first paragraph still counts)
+    first = cleaned.paragraphs[0] if cleaned.paragraphs else ""
+    derived = first != title and first.startswith(title.rstrip("…"))
     segments = [] if derived else [(title, "title")]
     if cleaned.subtitle:
         segments.append((cleaned.subtitle, "title"))
