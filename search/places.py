@@ -28,6 +28,7 @@ from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
 from search.gazetteer import Region
 from search.normalise import fold_text
+from search.place_scope import Scope, in_scope, release_scope, within_scope
 
 # Words after a place name that make it the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
 _ISSUER_WORDS = (
@@ -71,9 +72,6 @@ _DISTRICT_MARKERS = frozenset({"我区", "本区", "我县", "本县", "区公�
 _WIDE_MARKERS = {"全市": "marker-city", "全省": "marker-province"}
 # After a district's name these make it a street, a town or a landmark, not the district itself.
 _NOT_THE_PLACE = re.compile(r"^(?:[东南西北中]?(?:大街|街|路|大道|巷|桥)|镇|乡|村|社区|小区|站|机场|大学|影剧院|公园)")
-# Taiwan's and Hong Kong's police words; a mainland release says 公安.
-_TAIWAN_WORDS = ("警察局", "新台币", "警政署", "地检署", "刑事局", "诈欺", "警分局", "车手")
-_HONG_KONG_WORDS = ("警务处", "警署", "港岛", "新界", "九龙", "港元", "港币")
 _WEIGHTS = {"title": 5.0, "issuer": 3.0, "site": 3.0, "body": 1.0}
 _DOMINANT_SHARE = 0.5
 # 公安部 leads a release as the subject of its paragraph (after a dateline): 据公安部网站消息
@@ -85,8 +83,6 @@ _BYLINE_NAMES = re.compile(
     r"(?:(?<=电)\s*[(（][^()（）]{1,30}[)）]|[(（]\s*(?:本报)?(?:见习)?记者[^()（）]{0,30}[)）])"
 )
 
-Scope = str  # "mainland", "taiwan" or "hongkong"
-_SCOPE_PROVINCES = {"taiwan": "台湾省", "hongkong": "香港特别行政区"}
 
 
 @dataclass
@@ -119,7 +115,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
     folded = [_BYLINE_NAMES.sub(" ", fold_text(text)) for text, _ in segments]
     worded = [(_split_bureaus(word_texts(text)), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
-    scope = _scope(" ".join(folded), worded)
+    scope = release_scope(" ".join(folded), [words for words, _ in worded])
     mentions = _mentions(worded, scope)
     cities, provinces = _context(mentions)
     for mention in mentions:
@@ -129,46 +125,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
         return None
     if region is None:
         region = _vote(mentions, cities, provinces, scope)
-    return _within_scope(region, scope)
-
-
-def _scope(text: str, segments: list[tuple[list[str], str]]) -> Scope:
-    """Mainland unless the release has no 公安 and speaks of Taiwan's or Hong Kong's places and police."""
-    if "公安" in text:
-        return "mainland"
-    places = gazetteer.load()
-    votes: Counter[Scope] = Counter()
-    for scope, words in (("taiwan", _TAIWAN_WORDS), ("hongkong", _HONG_KONG_WORDS)):
-        votes[scope] += sum(text.count(word) for word in words)
-    for words, _ in segments:
-        for word in words:
-            sides = {_side(region) for region in places.resolve(word)} if word in places.name_set else set()
-            votes.update(sides)
-    best = max(("taiwan", "hongkong"), key=votes.__getitem__)
-    return best if votes[best] > votes["mainland"] else "mainland"
-
-
-def _side(region: Region) -> Scope:
-    for scope, province in _SCOPE_PROVINCES.items():
-        if region.province == province:
-            return scope
-    return "mainland"
-
-
-def _in_scope(regions: list[Region], scope: Scope) -> list[Region]:
-    """Only the candidates on the release's side of the strait (台中 is not 延边's 龙井)."""
-    wanted = _SCOPE_PROVINCES.get(scope)
-    if wanted:
-        return [r for r in regions if r.province == wanted]
-    outside = _SCOPE_PROVINCES.values()
-    return [r for r in regions if r.province not in outside]
-
-
-def _within_scope(region: Region | None, scope: Scope) -> Region | None:
-    """Taiwan's releases are placed at county/city level: a Taipei district means 台北市."""
-    if region is not None and scope == "taiwan" and region.district and region.city:
-        return gazetteer.load().city_named(region.city)
-    return region
+    return within_scope(region, scope)
 
 
 def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Mention]:
@@ -228,9 +185,9 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         issuer = False  # 金山派出所 is named after its town, not after a county
     if following and following[0] in ("区", "县") and word + following[0] in places.name_set:
         word = word + following[0]  # 河北 区 → 河北区
-    city = next(iter(_in_scope([r for r in [places.city_named(word)] if r], scope)), None)
-    province = next(iter(_in_scope([r for r in [places.province_named(word)] if r], scope)), None)
-    districts = _in_scope(places.districts_named(word), scope)
+    city = next(iter(in_scope([r for r in [places.city_named(word)] if r], scope)), None)
+    province = next(iter(in_scope([r for r in [places.province_named(word)] if r], scope)), None)
+    districts = in_scope(places.districts_named(word), scope)
     suffixed = bool(districts) and any(word == r.district for r in districts)
     if districts and (suffixed or (city is None and province is None)):
         common = word in common_place_words()
