@@ -35,7 +35,7 @@ from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenize
 
 from search.normalise import FoldedText, fold
 
-ANALYSER_VERSION = 4
+ANALYSER_VERSION = 5  # 5: autonomous prefectures by their short names (西双版纳, 延边)
 
 # A token must hold a letter, digit or ideograph; punctuation and spaces are not searchable words.
 _WORDLIKE = re.compile(r"\w", re.UNICODE)

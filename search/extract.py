@@ -4,46 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search import gazetteer
-from search.analysis import common_place_words, word_texts
 from search.clean import CleanedDocument
 from search.crime_types import classify as crime_types_of
 from search.dates import ROC_OFFSET
 from search.gazetteer import Region
 from search.normalise import fold_text
+from search.places import extract_region
 from search.publish_date import publish_date
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
 # Taiwan's ROC years: 民國113年, or three digits before 年度 (113年度治安成果)
 _ROC_YEAR_IN_TEXT = re.compile(r"(?:(?:中华)?民国\s*(\d{1,3})\s*年|(?<!\d)(1\d{2})\s*年度)")
 _TITLE_MAX = 40
-# Words after a place name that mark the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
-_ISSUER_WORDS = (
-    "公安局",
-    "公安分局",
-    "分局",
-    "警方",
-    "公安",
-    "派出所",
-    "区委",
-    "县委",
-    "市委",
-    "区政府",
-    "县政府",
-    "政府",
-    "警察局",
-    "交巡警",
-    "刑警",
-    "检察院",
-    "法院",
-)
-_CITYWIDE_TITLE = re.compile(r"我市|全市|本市|市公安局(?!.{0,6}分局)")
-_WEIGHTS = {"title": 5.0, "issuer": 3.0, "site": 3.0, "body": 1.0}
-_DOMINANT_SHARE = 0.5
 
 
 @dataclass
@@ -113,114 +88,6 @@ def _year_in(folded: str, anywhere: bool) -> int | None:
     return None
 
 
-@dataclass
-class _Mention:
-    regions: list[Region]
-    weight_kind: str
-    common_word: bool
-
-
-def _is_common_word(name: str) -> bool:
-    """A place name that is also everyday vocabulary (和平, 江北, 城区)."""
-    stem = name[:-1] if name[-1] in "区县市旗" else name
-    if len(stem) < 2:
-        return True
-    return name in common_place_words()
-
-
-def _mentions(segments: list[tuple[str, str]]) -> tuple[list[_Mention], Counter[str], Counter[str]]:
-    places = gazetteer.load()
-    mentions: list[_Mention] = []
-    city_context: Counter[str] = Counter()
-    province_context: Counter[str] = Counter()
-    known = places.name_set
-    for text, kind in segments:
-        words = word_texts(fold_text(text))
-        for index, word in enumerate(words):
-            if word not in known:
-                continue
-            following = words[index + 1] if index + 1 < len(words) else ""
-            following_two = following + (words[index + 2] if index + 2 < len(words) else "")
-            regions = places.districts_named(word)
-            if regions:
-                issuer = kind == "body" and any(
-                    following_two.startswith(w) or (following in ("区", "县") and following_two[1:].startswith(w))
-                    for w in _ISSUER_WORDS
-                )
-                mentions.append(_Mention(regions, "issuer" if issuer else kind, _is_common_word(word)))
-                continue
-            city = places.city_named(word)
-            if city is not None:
-                city_context[city.city] += 1
-                province_context[city.province] += 1
-                continue
-            province = places.province_named(word)
-            if province is not None:
-                province_context[province.province] += 1
-    for mention in mentions:
-        if len(mention.regions) == 1 and not mention.common_word:
-            region = mention.regions[0]
-            if region.city:
-                city_context[region.city] += 1
-            province_context[region.province] += 1
-    return mentions, city_context, province_context
-
-
-def _resolve(mention: _Mention, cities: Counter[str], provinces: Counter[str]) -> Region | None:
-    def context(region: Region) -> int:
-        return cities[region.city] * 2 + provinces[region.province] if region.city else provinces[region.province]
-
-    best = max(mention.regions, key=context)
-    if len(mention.regions) > 1 and context(best) == 0:
-        return None  # 江北区 of Chongqing or of Ningbo? Nothing in the release says.
-    if mention.common_word and mention.weight_kind == "body" and context(best) == 0:
-        return None
-    return best
-
-
-def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
-    """The district a release is about; the city (or province) when it is citywide.
-
-    Mentions count by where they stand (headline > issuing bureau / site > body); the top district
-    wins when the headline names it or it holds at least half the weight, otherwise the release
-    is about its city as a whole.
-    """
-    segments = [(title, "title")]
-    if cleaned.subtitle:
-        segments.append((cleaned.subtitle, "title"))
-    segments += [(crumb, "site") for crumb in cleaned.breadcrumbs]
-    segments += [(byline, "issuer") for byline in cleaned.bylines]
-    segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
-    mentions, cities, provinces = _mentions(segments)
-
-    scores: defaultdict[Region, float] = defaultdict(float)
-    titled: set[Region] = set()
-    for mention in mentions:
-        region = _resolve(mention, cities, provinces)
-        if region is None:
-            continue
-        scores[region] += _WEIGHTS[mention.weight_kind]
-        if mention.weight_kind == "title":
-            titled.add(region)
-
-    headline_text = fold_text(" ".join(text for text, kind in segments if kind == "title"))
-    citywide = not titled and bool(_CITYWIDE_TITLE.search(headline_text))
-    if scores and not citywide:
-        best, best_score = max(scores.items(), key=lambda item: item[1])
-        if best in titled or best_score >= _DOMINANT_SHARE * sum(scores.values()):
-            return best
-
-    for region, score in scores.items():
-        if region.city:
-            cities[region.city] += score
-        provinces[region.province] += score
-    places = gazetteer.load()
-    if cities:
-        city_name = cities.most_common(1)[0][0]
-        return places.city_named(city_name)
-    if provinces:
-        return places.province_named(provinces.most_common(1)[0][0])
-    return None
 
 
 def extract(cleaned: CleanedDocument) -> Release:

@@ -82,8 +82,10 @@ _ETHNIC_GROUPS = sorted(
     key=len,
     reverse=True,
 )
-_AUTONOMOUS_SUFFIX = re.compile("(?:(?:" + "|".join(_ETHNIC_GROUPS) + ")族)+(?:各族)?自治[县旗]$")
+_AUTONOMOUS_SUFFIX = re.compile("(?:(?:" + "|".join(_ETHNIC_GROUPS) + ")族)+(?:各族)?自治[县旗州]$")
 _PLAIN_SUFFIXES = ("特区", "林区", "新区", "堂区", "区", "县", "市", "旗")
+# 县 for Taiwan's counties, which stand at city level (嘉義縣 → 嘉义)
+_CITY_SUFFIXES = ("市", "地区", "盟", "自治州", "县")
 _PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 
 # A short form that is also an everyday word (和平, 江北, 城区 …) only counts as a place when the
@@ -129,18 +131,14 @@ class Gazetteer:
         self.province_aliases: dict[str, str] = {}
         for region in regions:
             if region.district is None:
+                self._add_city(region)  # Taiwan's counties and cities: city level, no district
                 continue
             for name in [region.district, *short_forms(region.district)]:
                 if region not in self.by_name[name]:
                     self.by_name[name].append(region)
             if region.city and region.city not in self.cities:
-                self.cities[region.city] = Region(region.code[:4] + "00", None, region.city, region.province)
-                for alias in [region.city, *short_forms(region.city, ("市", "地区", "盟", "自治州"))]:
-                    self.city_aliases.setdefault(alias, region.city)
-            if region.province not in self.provinces:
-                self.provinces[region.province] = Region(region.code[:2] + "0000", None, None, region.province)
-                for alias in [region.province, *short_forms(region.province, _PROVINCE_SUFFIXES)]:
-                    self.province_aliases.setdefault(alias, region.province)
+                self._add_city(Region(region.code[:4] + "00", None, region.city, region.province))
+            self._add_province(region)
         for province in self.provinces:
             # Autonomous regions are called by their first characters: 广西, 新疆, 内蒙古, 西藏, 宁夏.
             for alias in (province[:2], province[:3]):
@@ -151,6 +149,27 @@ class Gazetteer:
             if municipality in self.provinces:
                 self.city_aliases.setdefault(municipality, municipality)
                 self.city_aliases.setdefault(municipality[:-1], municipality)
+        self._prefer_provinces()
+
+    def _add_city(self, city: Region) -> None:
+        if city.city is None or city.city in self.cities:
+            return
+        self.cities[city.city] = city
+        for alias in [city.city, *short_forms(city.city, _CITY_SUFFIXES)]:
+            self.city_aliases.setdefault(alias, city.city)
+        self._add_province(city)
+
+    def _add_province(self, region: Region) -> None:
+        if region.province not in self.provinces:
+            self.provinces[region.province] = Region(region.code[:2] + "0000", None, None, region.province)
+            for alias in [region.province, *short_forms(region.province, _PROVINCE_SUFFIXES)]:
+                self.province_aliases.setdefault(alias, region.province)
+
+    def _prefer_provinces(self) -> None:
+        """海南 and 吉林 name provinces before 海南藏族自治州 and 吉林市."""
+        for alias in set(self.city_aliases) & set(self.province_aliases):
+            if self.city_aliases[alias] != self.province_aliases[alias]:
+                del self.city_aliases[alias]
 
     @functools.cached_property
     def name_set(self) -> frozenset[str]:
@@ -183,8 +202,23 @@ class Gazetteer:
                 found.append(region)
         return found
 
+    def level_of(self, name: str) -> str | None:
+        """``district``, ``city`` or ``province``: the level an official name stands at (台中市 is a
+        city since Taiwan's counties and cities stand at city level)."""
+        if name in self.provinces:
+            return "province"
+        if name in self.cities:
+            return "city"
+        return "district" if name in self.by_name else None
+
     def canonical_name(self, name: str) -> str | None:
-        """The official name at whatever level ``name`` designates (九龙坡 → 九龙坡区)."""
+        """The official name at whatever level ``name`` designates (九龙坡 → 九龙坡区); a short form
+        shared by a city and a county means the city (长沙 → 长沙市, not 长沙县), as in releases."""
+        whole_district = any(region.district == name for region in self.by_name.get(name, ()))
+        if name in self.province_aliases and not whole_district:
+            return self.province_aliases[name]
+        if name in self.city_aliases and not whole_district:
+            return self.city_aliases[name]
         if name in self.by_name:
             region = self.by_name[name][0]
             return region.district
@@ -217,7 +251,7 @@ def _other_regions() -> list[Region]:
     with path.open(encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=1):
             code = f"{provinces[row['province']]}{number:04d}"
-            regions.append(Region(code, row["district"], row["city"] or None, row["province"]))
+            regions.append(Region(code, row["district"] or None, row["city"] or None, row["province"]))
     return regions
 
 

@@ -200,7 +200,8 @@ class ChineseQueryParser(QueryParser):
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
-            return wq.Term(fieldname, region_name(text) or text, boost=boost)
+            name = region_name(text) or text  # district:台中 finds Taiwan's 台中市, filed as a city
+            return wq.Term(gazetteer.load().level_of(name) or fieldname, name, boost=boost)
         if fieldname == "crime_type":  # a type of the fixed vocabulary, in either script
             return wq.Term(fieldname, fold_text(text).strip(), boost=boost)
         if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:

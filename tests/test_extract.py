@@ -89,6 +89,7 @@ def test_gazetteer_covers_mainland_taiwan_hong_kong_macau():
     assert len([r for r in places.regions if r.district]) > 2800
     assert places.resolve("九龙坡")[0].district == "九龙坡区"
     assert places.resolve("嘉义县")[0].province == "台湾省"
+    assert places.resolve("嘉义县")[0].city == "嘉义县"  # Taiwan's counties stand at city level
     assert places.resolve("湾仔区")[0].province == "香港特别行政区"
     assert places.resolve("石柱")[0].district == "石柱土家族自治县"
     assert {r.city for r in places.resolve("江北区")} == {"重庆市", "宁波市"}
@@ -97,7 +98,7 @@ def test_gazetteer_covers_mainland_taiwan_hong_kong_macau():
 def test_traditional_and_ambiguous_names_resolve_by_context(tmp_path):
     text = "嘉義縣警察局破獲詐騙集團\n嘉義縣警察局今日宣布,破獲一起詐騙案件,逮捕嫌犯五人。"
     found = extract(clean(load_bytes(tmp_path / "tw.txt", text.encode("utf-8"))))
-    assert (found.district, found.province) == ("嘉义县", "台湾省")
+    assert (found.district, found.city, found.province) == (None, "嘉义县", "台湾省")
     text = "宁波江北警方破获盗窃案\n近日,宁波市江北区公安分局破获一起盗窃案,抓获嫌疑人2名。"
     found = extract(clean(load_bytes(tmp_path / "nb.txt", text.encode("utf-8"))))
     assert (found.district, found.city) == ("江北区", "宁波市")
