@@ -161,6 +161,22 @@ def main(ctx: click.Context, index_dir: Path | None) -> None:
     ctx.obj = _Context(index_dir or default_index_dir())
 
 
+def _set_index_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_object(_Context).index_dir = value
+
+
+# ``--index`` is taken after the command too (``police-search query 诈骗 --index DIR``), as most CLIs do
+_index_after_command = click.option(
+    "--index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    expose_value=False,
+    callback=_set_index_dir,
+    help="Index directory (same as --index before the command).",
+)
+
+
 def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
     """The arguments ``index`` and ``reindex`` share."""
     decorators = [
@@ -176,6 +192,7 @@ def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
             show_default=True,
             help="Seconds to wait for another writer to finish before giving up (exit code 3).",
         ),
+        _index_after_command,
         click.pass_obj,
     ]
     for decorator in reversed(decorators):
@@ -236,6 +253,7 @@ def _fail_usage(message: str) -> None:
 
 
 @main.command("query")
+@_index_after_command
 @click.argument("q", required=False, default="")
 @click.option("--district", help="District, city or province (aliases such as 九龙坡 work).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this date.")
@@ -291,6 +309,7 @@ def query_command(
 
 
 @main.command("show")
+@_index_after_command
 @click.argument("doc_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.pass_obj
@@ -322,6 +341,7 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
 
 
 @main.command("stats")
+@_index_after_command
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.pass_obj
 def stats_command(obj: _Context, as_json: bool) -> None:
@@ -344,6 +364,7 @@ def stats_command(obj: _Context, as_json: bool) -> None:
 
 
 @main.command("serve")
+@_index_after_command
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (localhost only by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)

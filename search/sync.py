@@ -97,11 +97,11 @@ class Progress:
         pass
 
 
-def release_fields(release: Release) -> dict[str, Any]:
+def release_fields(release: Release, doc_id: str) -> dict[str, Any]:
     """One release as Whoosh field values; absent facets are simply not indexed."""
     headline = f"{release.title}\n\n{release.subtitle}" if release.subtitle else release.title
     fields: dict[str, Any] = {
-        "id": document_id(release.path),
+        "id": doc_id,
         # the subtitle is searched as part of the headline; the headline (and photo captions) are
         # indexed with the body too, so one field finds every match. What is stored is what a
         # reader is shown.
@@ -139,12 +139,15 @@ def release_fields(release: Release) -> dict[str, Any]:
 def _release(path: Path, data: bytes) -> tuple[dict[str, Any] | None, str | None, list[str]]:
     """load → clean → extract one file: its fields, or the reason it cannot be indexed."""
     try:
-        release = extract(clean(load_bytes(path, data)))
+        loaded = load_bytes(path, data)
+        release = extract(clean(loaded))
     except LoadError as error:
         return None, str(error), []
     except Exception as error:  # one odd file must not sink the batch
         return None, f"could not be processed: {type(error).__name__}: {error}", []
-    return release_fields(release), None, list(release.warnings)
+    # the id is the loaded text's: the same release wherever it lies, however it was encoded
+    doc_id = document_id(f"{loaded.html_title or ''}\n{loaded.text}")
+    return release_fields(release, doc_id), None, list(release.warnings)
 
 
 def _worker_count() -> int:
@@ -320,10 +323,10 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.added += 1
             if report.added + report.updated == 1:
                 failpoint("sync:after-first-document")
-        for path, document in stored.items():
+        for path in stored:
             gone = path not in seen and _under(path, present) and not _under(path, protected)
             if gone and not Path(path).exists():
-                writer.delete_by_term("id", document["id"])
+                writer.delete_by_term("path", path)
                 report.removed += 1
         failpoint("sync:before-commit")
         if report.added or report.updated or report.removed:
