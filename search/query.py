@@ -151,13 +151,31 @@ class Document:
         return asdict(self)
 
 
-def region_name(name: str | None) -> str | None:
+def region_name(name: str | None, level: str | None = None) -> str | None:
     """The official district, city or province name a filter value designates (九龙坡 →
-    九龙坡区, 萬州區 → 万州区); an unknown name is kept as typed (and matches nothing)."""
+    九龙坡区, 萬州區 → 万州区, 河南 → 河南省); an unknown name is kept as typed (and matches nothing).
+
+    ``level`` (``district``, ``city``, ``province``) is looked up first. Otherwise an official name
+    means itself, and a short form the larger unit it names: 河南 is 河南省 rather than 河南县
+    (河南蒙古族自治县), 长沙 长沙市 rather than 长沙县.
+    """
     if not name or not name.strip():
         return None
     name = name.strip()
-    return gazetteer.load().canonical_name(fold_text(name)) or name
+    folded = fold_text(name)
+    places = gazetteer.load()
+    province, city = places.province_named(folded), places.city_named(folded)
+    districts = places.districts_named(folded)
+    meanings = {
+        "province": province.province if province else None,
+        "city": city.city if city else None,
+        "district": districts[0].district if districts else None,
+    }
+    if level in meanings and meanings[level]:
+        return meanings[level]
+    if folded in meanings.values():
+        return folded
+    return meanings["province"] or meanings["city"] or meanings["district"] or name
 
 
 class ChineseQueryParser(QueryParser):
@@ -196,7 +214,7 @@ class ChineseQueryParser(QueryParser):
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
-            return wq.Term(fieldname, region_name(text) or text, boost=boost)
+            return wq.Term(fieldname, region_name(text, fieldname) or text, boost=boost)
         if fieldname not in ("title", "body") or termclass is not wq.Term or not tokenize:
             return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
         words = query_words(text)
