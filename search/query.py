@@ -171,7 +171,7 @@ def region_name(name: str | None, level: str | None = None) -> str | None:
         "city": city.city if city else None,
         "district": districts[0].district if districts else None,
     }
-    if level in meanings and meanings[level]:
+    if meanings.get(level):
         return meanings[level]
     if folded in meanings.values():
         return folded

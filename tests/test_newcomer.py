@@ -7,7 +7,6 @@ A real index of the samples plus one release in each of 广东, 广西, 内蒙�
 from __future__ import annotations
 
 import json
-import re
 import shutil
 
 import pytest
