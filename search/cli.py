@@ -261,6 +261,7 @@ def _fail_usage(message: str) -> None:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True)
+@click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
 @click.pass_obj
@@ -273,13 +274,14 @@ def query_command(
     sort: str,
     page: int,
     per_page: int,
+    include_undated: bool,
     as_json: bool,
     colour: bool | None,
 ) -> None:
     """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest."""
     ensure_index(obj.index_dir, quiet=as_json)
     try:
-        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page)
+        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page, include_undated)
     except QueryError as error:
         _fail_usage(str(error))
     except IndexUnavailableError as error:
@@ -289,11 +291,22 @@ def query_command(
         return
     colour = sys.stdout.isatty() if colour is None else colour
     shown_from = (result.page - 1) * result.per_page + 1 if result.hits else 0
-    click.echo(
-        f"{result.total} result{'s' if result.total != 1 else ''} "
-        f"(showing {shown_from}–{shown_from + len(result.hits) - 1 if result.hits else 0}, "
-        f"page {result.page} of {result.pages}) in {result.took_ms:.0f} ms"
+    showing = (
+        f" (showing {shown_from}–{shown_from + len(result.hits) - 1}, page {result.page} of {result.pages})"
+        if result.hits
+        else ""
     )
+    click.echo(f"{result.total} result{'s' if result.total != 1 else ''}{showing} in {result.took_ms:.0f} ms")
+    if result.total and not result.hits:
+        click.echo(
+            f"Page {result.page} is past the end: {result.total} results fill {result.pages} "
+            f"page{'s' if result.pages != 1 else ''}; the last is --page {result.pages}."
+        )
+    if result.undated and (date_from or date_to) and not include_undated:
+        click.echo(
+            f"The date filter hides {result.undated} release{'s' if result.undated != 1 else ''} "
+            "whose date is unknown; add --include-undated to see them."
+        )
     if result.mode == "any":
         click.echo("No release has every word of the query; showing the best partial matches.")
     if result.also_matched:

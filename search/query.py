@@ -35,7 +35,7 @@ from whoosh.searching import Searcher
 from search import gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.dates import parse_date
-from search.facets import FacetColumns, apply_filters, date_counts, region_counts
+from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
@@ -111,6 +111,9 @@ class SearchResult:
     # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
     also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
+    # matches without a date, under every filter but the date filter's (which hides them unless
+    # include_undated): the year facet's "date unknown" count
+    undated: int = 0
 
     @property
     def pages(self) -> int:
@@ -125,6 +128,7 @@ class SearchResult:
             "took_ms": self.took_ms,
             "mode": self.mode,
             "also_matched": self.also_matched,
+            "undated": self.undated,
             "hits": [hit.as_dict() for hit in self.hits],
             "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
         }
@@ -762,11 +766,13 @@ class SearchEngine:
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 10,
+        include_undated: bool = False,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
-        strings or ``date`` objects; ``sort`` is ``relevance`` or ``date``. Raises ``QueryError``
+        strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
+        is ``relevance`` or ``date``. Raises ``QueryError``
         for anything malformed.
         """
         started = time.perf_counter()
@@ -807,7 +813,7 @@ class SearchEngine:
                     docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
-        matched = apply_filters(columns, docs, region, date_range)
+        matched = apply_filters(columns, docs, region, date_range, include_undated)
         regions = region_counts(columns, matched.by_date)
         chosen_year = start.year if start and end and start.year == end.year else None
         if chosen_year is not None:
@@ -857,6 +863,7 @@ class SearchEngine:
             mode=mode,
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
+            undated=undated_count(columns, matched.by_region),
         )
 
     def _synonyms_found(

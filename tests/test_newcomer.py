@@ -7,6 +7,7 @@ A real index of the samples plus one release in each of 广东, 广西, 内蒙�
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -80,3 +81,90 @@ def test_short_city_names_filter_everywhere(client, index_dir):
     # a district keeps its own short form, and district: looks among districts first
     assert api(client, district="九龙坡")["total"] == 2
     assert api(client, q="district:郾城")["total"] == 1
+
+
+def test_page_past_the_end_says_so_and_links_the_last_page(client, index_dir):
+    html = client.get("/", query_string={"q": "诈骗", "page": 5}).get_data(as_text=True)
+    assert 'id="past-the-end"' in html and "第 5 页超出范围" in html
+    last = re.search(r'<a href="([^"]+)" id="last-page">', html).group(1)
+    assert "page=" not in last  # the only page is the first
+    two_pages = client.get("/", query_string={"q": "公安", "per_page": 2, "page": 50}).get_data(as_text=True)
+    pages = -(-api(client, q="公安", per_page=2)["total"] // 2)
+    assert f"page={pages}" in re.search(r'<a href="([^"]+)" id="last-page">', two_pages).group(1)
+    text = cli(index_dir, "query", "诈骗", "--page", "5").stdout
+    assert "showing 0–0" not in text and "Page 5 is past the end" in text and "--page 1" in text
+
+
+def test_document_link_and_back_link_keep_the_search(client):
+    search = {"q": "公安", "district": "九龙坡区", "sort": "date", "per_page": 1, "page": 2}
+    html = client.get("/", query_string=search).get_data(as_text=True)
+    link = re.search(r'<h3><a href="(/doc/[^"]+)">', html).group(1).replace("&amp;", "&")
+    document = client.get(link).get_data(as_text=True)
+    back = re.search(r'<p class="back"><a href="([^"]+)">', document).group(1).replace("&amp;", "&")
+    for part in (
+        "q=%E5%85%AC%E5%AE%89",
+        "district=%E4%B9%9D%E9%BE%99%E5%9D%A1%E5%8C%BA",
+        "sort=date",
+        "per_page=1",
+        "page=2",
+    ):
+        assert part in back
+    assert 'name="district" value="九龙坡区"' in document  # the search box searches within it too
+
+
+def test_browsing_marks_newest_as_the_active_sort(client):
+    browse = client.get("/").get_data(as_text=True)
+    assert "<strong>最新</strong>" in browse and "<strong>相关度</strong>" not in browse
+    searching = client.get("/", query_string={"q": "诈骗"}).get_data(as_text=True)
+    assert "<strong>相关度</strong>" in searching
+
+
+def test_date_filter_says_how_many_undated_releases_it_hides(client, index_dir):
+    everything = api(client)
+    assert everything["undated"] == 2  # samples 003 and 004 have no date
+    hidden = api(client, **{"from": "2020-01-01"})
+    shown = api(client, **{"from": "2020-01-01", "undated": 1})
+    assert shown["total"] == hidden["total"] + 2
+    assert {hit["date"] for hit in shown["hits"]} >= {None}
+    html = client.get("/", query_string={"from": "2020-01-01"}).get_data(as_text=True)
+    assert 'id="undated-hidden"' in html and "隐藏了 2 篇日期不详的通报" in html
+    assert re.search(r'id="undated-count">日期不详 <span class="count">2</span>', html)
+    included = client.get("/", query_string={"from": "2020-01-01", "undated": 1}).get_data(as_text=True)
+    assert 'id="undated-hidden"' not in included and "日期不详" in included
+    text = cli(index_dir, "query", "", "--from", "2020-01-01").stdout
+    assert "hides 2 releases whose date is unknown" in text
+    assert (
+        json.loads(cli(index_dir, "query", "", "--from", "2020-01-01", "--include-undated", "--json").stdout)["total"]
+        == hidden["total"] + 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "chinese", "fix_label", "fixed"),
+    [
+        ({"q": '"电信诈骗'}, "引号不成对", "去掉引号再搜", {"q": "电信诈骗"}),
+        ({"q": "(诈骗"}, "括号不成对", "去掉括号再搜", {"q": "诈骗"}),
+        ({"q": "foo:诈骗"}, "没有“foo:”这个字段", "当作普通词语搜索", {"q": "foo 诈骗"}),
+        ({"q": "诈骗", "page": "abc"}, "页码须为 1 到 10000 之间的整数", "用默认值", {"q": "诈骗"}),
+        (
+            {"from": "2025-01-01", "to": "2024-01-01"},
+            "结束日期",
+            "交换起止日期",
+            {"from": "2024-01-01", "to": "2025-01-01"},
+        ),
+    ],
+)
+def test_refusals_are_in_chinese_on_the_page_with_the_fix_as_a_link(client, query, chinese, fix_label, fixed):
+    response = client.get("/", query_string=query)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and chinese in html
+    assert not re.search(r"unbalanced|unknown field|must be|is before", html)
+    fix = re.search(r'<a href="([^"]+)" id="error-fix">([^<]+)</a>', html)
+    assert fix_label in fix.group(2)
+    repaired = client.get(fix.group(1).replace("&amp;", "&"))
+    assert repaired.status_code == 200
+    assert api(client, **fixed)["total"] == int(
+        re.search(r'id="total">(\d+)<', repaired.get_data(as_text=True)).group(1)
+    )
+    body = client.get("/api/search", query_string=query).get_json()
+    assert re.search(r"[a-z]", body["error"]) and chinese in body["error_zh"]

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
-KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page")
+KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated")
 
 
 class ParamError(ValueError):
@@ -29,6 +29,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    include_undated: bool = False  # undated=1: a date filter keeps releases without a date
 
     def engine_kwargs(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class SearchParams:
             "sort": self.sort,
             "page": self.page,
             "per_page": self.per_page,
+            "include_undated": self.include_undated,
         }
 
     def url_args(self, default_per_page: int = 10, **changes: Any) -> dict[str, Any]:
@@ -55,12 +57,17 @@ class SearchParams:
             "sort": values["sort"] if values["sort"] != "relevance" else "",
             "page": values["page"] if values["page"] != 1 else "",
             "per_page": values["per_page"] if values["per_page"] != default_per_page else "",
+            "undated": 1 if values["include_undated"] else "",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
         return bool(self.district or self.date_from or self.date_to)
+
+    @property
+    def has_date_filter(self) -> bool:
+        return bool(self.date_from or self.date_to)
 
     @property
     def chosen_year(self) -> int | None:
@@ -119,4 +126,5 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         sort=sort,
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),
+        include_undated=bool(_whole_number(args, "undated", 0, 0, 1)),
     )
