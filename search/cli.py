@@ -98,6 +98,8 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
     if report.nothing_indexable:
         if report.files:
             click.echo(f"Error: none of the {report.files} files could be indexed", err=True)
+        elif report.unsupported:
+            click.echo("Error: no file of a type that is read (.txt, .html) was given", err=True)
         else:
             click.echo("Error: nothing to search: no release files (.txt, .html) were found", err=True)
         sys.exit(EXIT_NOTHING_INDEXED)
@@ -106,13 +108,16 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
 def _summary(report: SyncReport) -> str:
     lines = [
         f"indexed {report.added} new, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
+        f"{len(report.unsupported)} not taken (unsupported type) "
         f"in {report.seconds:.1f}s; the index holds {report.documents} documents"
     ]
     if not report.changed:
         lines.append("nothing changed")
     for skipped in report.skipped:
         lines.append(f"  skipped {_printable(skipped.path)}: {skipped.reason}")
+    for unsupported in report.unsupported:
+        lines.append(f"  not taken {_printable(unsupported.path)}: {unsupported.reason}")
     for warning in report.warnings:
         lines.append(f"  warning {_printable(warning.path)}: {warning.reason}")
     return "\n".join(lines)

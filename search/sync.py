@@ -38,7 +38,7 @@ from search.index import (
     remove_stale_generations,
     writer_lock,
 )
-from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
+from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
 
 WRITER_MEMORY_MB = 96
@@ -65,6 +65,8 @@ class SyncReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Skipped] = field(default_factory=list)
+    # files of a type that is not read (.pdf, .docx …), with the reason
+    unsupported: list[Skipped] = field(default_factory=list)
     files: int = 0
     seconds: float = 0.0
     documents: int = 0
@@ -77,7 +79,7 @@ class SyncReport:
     @property
     def nothing_indexable(self) -> bool:
         """Files were offered and not one could be indexed, or there is nothing at all to search."""
-        if self.files:
+        if self.files or self.unsupported:
             return not (self.added or self.updated or self.unchanged)
         return self.documents == 0
 
@@ -221,9 +223,13 @@ def indexed_documents(index_dir: Path) -> dict[str, dict[str, str]]:
     return _stored_documents(open_index(index_dir))
 
 
-def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def list_source_files(
+    paths: Iterable[Path],
+    unlistable: list[tuple[Path, str]] | None = None,
+    not_taken: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
     for root in paths:
-        yield from iter_source_files(root, unlistable)
+        yield from iter_source_files(root, unlistable, not_taken)
 
 
 def remembered_sources(index_dir: Path) -> list[Path]:
@@ -276,7 +282,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
             report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
     stored = _stored_documents(ix)
     unlistable: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable))
+    not_taken: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable, not_taken))
+    report.unsupported = [Skipped(path_key(path), reason) for path, reason in not_taken]
     for folder, reason in unlistable:
         report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
     protected = [folder for folder, _ in unlistable]
@@ -340,7 +348,8 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     with ix.searcher() as searcher:
         save_missing(Path(ix.storage.folder), searcher.reader())
     meta = IndexMeta.read(index_dir)
-    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
+    # a lone file of an unsupported type is not a source to re-sync
+    meta.sources = sorted({*meta.sources, *(str(root) for root in present if root.is_dir() or is_supported(root))})
     meta.updated = now()
     meta.write(index_dir)
     report.documents = ix.doc_count()

@@ -191,3 +191,32 @@ def test_index_option_is_taken_after_the_command_too(runner, sample_index, tmp_p
 def test_show_unknown_id_exits_1_with_a_message(runner, sample_index):
     result = invoke(runner, sample_index, "show", "0123456789abcdef")
     assert result.exit_code == 1 and "no document" in result.stderr
+
+
+def test_files_not_taken_are_reported_with_the_reason(runner, tmp_path):
+    source = tmp_path / "releases"
+    source.mkdir()
+    (source / "000.txt").write_bytes((SAMPLES / "000_077349ee10b9c296.txt").read_bytes())
+    for name in ("report.pdf", "notes.md", "statement.docx", "old.doc"):
+        (source / name).write_bytes(b"%PDF-1.4 not a release we read")
+    (source / ".DS_Store").write_bytes(b"\0")
+    index_dir = tmp_path / "ix"
+    report = json.loads(invoke(runner, index_dir, "index", str(source), "--json").stdout)
+    assert report["added"] == 1
+    not_taken = {os.path.basename(item["path"]): item["reason"] for item in report["unsupported"]}
+    assert sorted(not_taken) == ["notes.md", "old.doc", "report.pdf", "statement.docx"]
+    assert "unsupported type (.pdf)" in not_taken["report.pdf"]
+    text = invoke(runner, index_dir, "index", str(source)).stdout
+    assert "4 not taken (unsupported type)" in text and "not taken " + str(source / "report.pdf") in text
+
+
+def test_a_lone_unsupported_file_is_reported_and_not_remembered(runner, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    index_dir = tmp_path / "ix"
+    result = invoke(runner, index_dir, "index", str(pdf))
+    assert result.exit_code == 1
+    assert "not taken" in result.stdout and "unsupported type (.pdf)" in result.stdout
+    assert "no file of a type that is read" in result.stderr
+    remembered = invoke(runner, index_dir, "reindex")
+    assert remembered.exit_code == 2 and "remembers no source folders" in remembered.stderr
