@@ -363,21 +363,26 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.pass_obj
 def stats_command(obj: _Context, as_json: bool) -> None:
-    """Documents, sources and facet counts of the index."""
+    """Documents, sources, dates, the last reindex and what it did, index size, version."""
+    from search.status import describe_run, human_size, index_status
+
     ensure_index(obj.index_dir, quiet=as_json)
     try:
-        stats = obj.engine.stats()
+        stats = index_status(obj.engine)
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         _echo_json(stats)
         return
-    click.echo(f"index      {stats['index']}")
+    click.echo(f"version    police-search {stats['version']}")
+    click.echo(f"index      {stats['index']} ({human_size(stats['index_bytes'])})")
     click.echo(f"documents  {stats['documents']} ({stats['undated']} without a date)")
     click.echo(f"dates      {stats['earliest'] or '—'} … {stats['latest'] or '—'}")
+    click.echo(f"folders    {', '.join(map(_printable, stats['source_folders'])) or '—'}")
+    click.echo(f"reindexed  {describe_run(stats['last_reindex'])}")
     for label, key in (("sources", None), ("districts", "district"), ("cities", "city"), ("years", "year")):
         values = stats["sources"] if key is None else stats["facets"][key]
-        listed = ", ".join(f"{v['value']} ({v['count']})" for v in values) or "—"
+        listed = ", ".join(f"{_printable(v['value'])} ({v['count']})" for v in values) or "—"
         click.echo(f"{label:<10} {listed}")
 
 

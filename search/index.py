@@ -170,6 +170,8 @@ class IndexMeta:
 
     sources: list[str] = field(default_factory=list)
     updated: str | None = None
+    # what the last index/reindex run did (counts), for `stats` and /about
+    last_run: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexMeta:

@@ -351,6 +351,13 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     # a lone file of an unsupported type is not a source to re-sync
     meta.sources = sorted({*meta.sources, *(str(root) for root in present if root.is_dir() or is_supported(root))})
     meta.updated = now()
+    meta.last_run = {
+        "finished": meta.updated,
+        **{name: getattr(report, name) for name in ("added", "updated", "removed", "unchanged", "files")},
+        "skipped": len(report.skipped),
+        "unsupported": len(report.unsupported),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
     meta.write(index_dir)
     report.documents = ix.doc_count()
     report.seconds = time.perf_counter() - started

@@ -168,3 +168,29 @@ def test_refusals_are_in_chinese_on_the_page_with_the_fix_as_a_link(client, quer
     )
     body = client.get("/api/search", query_string=query).get_json()
     assert re.search(r"[a-z]", body["error"]) and chinese in body["error_zh"]
+
+
+def test_stats_says_what_an_operator_checks_first(index_dir):
+    data = json.loads(cli(index_dir, "stats", "--json").stdout)
+    assert data["documents"] == len(SEEDS) + 6
+    assert data["earliest"] == "2018-12-26" and data["latest"] == "2026-01-21"
+    assert data["version"] and data["version"] != "unknown"
+    assert data["index_bytes"] > 10_000
+    assert data["last_reindex"]["added"] == len(SEEDS) + 6 and data["last_reindex"]["finished"]
+    assert [folder.rsplit("/", 1)[-1] for folder in data["source_folders"]] == ["newcomer-corpus0"]
+    text = cli(index_dir, "stats").stdout
+    for label in ("version", "documents", "dates", "folders", "reindexed", "sources"):
+        assert re.search(rf"^{label}\s", text, re.MULTILINE), label
+    assert f"{len(SEEDS) + 6} added" in text and re.search(r"\(\d+(\.\d)? [KM]B\)", text)
+
+
+def test_about_page_and_api_stats(client):
+    html = client.get("/about").get_data(as_text=True)
+    assert re.search(r'id="documents">11<', html)
+    assert "2018-12-26 至 2026-01-21" in html
+    assert re.search(r'id="last-reindex">[^<]*新增 11', html)
+    assert re.search(r'id="index-size">[\d.]+ [KM]B<', html) and 'id="version">police-search ' in html
+    assert "newcomer-corpus0" in html and "/tmp" not in html  # folder names, not the server's paths
+    assert 'href="/about"' in client.get("/").get_data(as_text=True)
+    stats = client.get("/api/stats").get_json()
+    assert stats["documents"] == 11 and "index" not in stats

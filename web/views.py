@@ -154,6 +154,35 @@ def document(doc_id: str):
     )
 
 
+def _public_status() -> dict:
+    """The index's status without the server's paths: folders by their last name only."""
+    from search.status import index_status
+
+    status = index_status(engine_of(current_app))
+    status.pop("index", None)
+    status["source_folders"] = [Path(folder).name for folder in status["source_folders"]]
+    return status
+
+
+@pages.route("/about")
+def about():
+    from search.status import human_size
+
+    try:
+        status = _public_status()
+    except IndexUnavailableError as error:
+        return render_template("error.html", status=503, message=str(error)), 503
+    return render_template("about.html", params=None, status=status, size=human_size(status["index_bytes"]))
+
+
+@api.route("/stats")
+def api_stats():
+    try:
+        return jsonify(_public_status())
+    except IndexUnavailableError as error:
+        return jsonify(error=str(error)), 503
+
+
 @api.route("/search")
 def api_search():
     try:
