@@ -194,3 +194,8 @@ def test_about_page_and_api_stats(client):
     assert 'href="/about"' in client.get("/").get_data(as_text=True)
     stats = client.get("/api/stats").get_json()
     assert stats["documents"] == 11 and "index" not in stats
+
+
+@pytest.mark.parametrize("typed", ["2025-1-1", "2025/01/01", "2025.1.1", "2025年1月1日"])
+def test_dates_typed_the_usual_ways_are_read(client, typed):
+    assert api(client, **{"from": typed})["total"] == api(client, **{"from": "2025-01-01"})["total"]

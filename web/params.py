@@ -13,6 +13,8 @@ from werkzeug.datastructures import MultiDict
 from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
+# what people type in a date box: 2024-1-31, 2024/01/31, 2024.1.31, 2024年1月31日
+_TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated")
 
 
@@ -105,6 +107,15 @@ def _single(args: MultiDict, name: str) -> str:
     return value.strip()
 
 
+def _iso_date(typed: str) -> str:
+    """A typed date as YYYY-MM-DD; anything else as typed (the engine then says what is wrong)."""
+    match = _TYPED_DATE.fullmatch(typed)
+    if not match:
+        return typed
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
 def _whole_number(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
     raw = _single(args, name)
     if not raw:
@@ -121,8 +132,8 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
     return SearchParams(
         q=_single(args, "q"),
         district=_single(args, "district"),
-        date_from=_single(args, "from"),
-        date_to=_single(args, "to"),
+        date_from=_iso_date(_single(args, "from")),
+        date_to=_iso_date(_single(args, "to")),
         sort=sort,
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),

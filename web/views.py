@@ -112,6 +112,7 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         ),
         # how many undated releases the date filter hides (shown, with a way to include them)
         "hidden_undated": result.undated if params.has_date_filter and not params.include_undated else 0,
+        "per_page_choices": sorted({10, 20, 50, params.per_page}),
         # an empty query lists the newest first whatever sort says
         "sort_shown": params.sort if params.q else "date",
         "page_numbers": _page_numbers(result.page, result.pages),
