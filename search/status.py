@@ -56,7 +56,8 @@ def describe_run(run: dict[str, Any] | None) -> str:
     if "added" not in run:
         return str(run.get("finished", "—"))
     return (
-        f"{run['finished']}: {run['added']} added, {run['updated']} updated, {run['removed']} removed, "
+        f"{run['finished']}: {'rebuilt, ' if run.get('rebuilt') else ''}"
+        f"{run['added']} added, {run['updated']} updated, {run['removed']} removed, "
         f"{run['unchanged']} unchanged, {run['skipped']} skipped, {run['unsupported']} not taken "
         f"({run['seconds']:.1f}s)"
     )

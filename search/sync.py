@@ -261,6 +261,9 @@ def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None
         failpoint("rebuild:after-swap")
         remove_stale_generations(index_dir)
         report.rebuilt = True
+        meta = IndexMeta.read(index_dir)
+        meta.last_run["rebuilt"] = True
+        meta.write(index_dir)
         return report
 
 

@@ -199,3 +199,10 @@ def test_about_page_and_api_stats(client):
 @pytest.mark.parametrize("typed", ["2025-1-1", "2025/01/01", "2025.1.1", "2025年1月1日"])
 def test_dates_typed_the_usual_ways_are_read(client, typed):
     assert api(client, **{"from": typed})["total"] == api(client, **{"from": "2025-01-01"})["total"]
+
+
+def test_stats_says_when_the_last_run_was_a_rebuild(tmp_path):
+    index_dir = tmp_path / "ix"
+    assert cli(index_dir, "index", "--rebuild", str(REPO / "samples")).exit_code == 0
+    assert json.loads(cli(index_dir, "stats", "--json").stdout)["last_reindex"]["rebuilt"] is True
+    assert "rebuilt, 5 added" in cli(index_dir, "stats").stdout
