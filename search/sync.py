@@ -99,11 +99,12 @@ class Progress:
         pass
 
 
-def release_fields(release: Release, doc_id: str) -> dict[str, Any]:
-    """One release as Whoosh field values; absent facets are simply not indexed."""
+def release_fields(release: Release, doc_id: str | None = None) -> dict[str, Any]:
+    """One release as Whoosh field values; absent facets are simply not indexed. ``doc_id`` is
+    the id of the loaded text (what sync passes); without it, one from the cleaned text."""
     headline = f"{release.title}\n\n{release.subtitle}" if release.subtitle else release.title
     fields: dict[str, Any] = {
-        "id": doc_id,
+        "id": doc_id or document_id(f"{release.title}\n{release.body}"),
         # the subtitle is searched as part of the headline; the headline (and photo captions) are
         # indexed with the body too, so one field finds every match. What is stored is what a
         # reader is shown.
