@@ -98,6 +98,8 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
     if report.nothing_indexable:
         if report.files:
             click.echo(f"Error: none of the {report.files} files could be indexed", err=True)
+        elif report.unsupported:
+            click.echo("Error: no file of a type that is read (.txt, .html) was given", err=True)
         else:
             click.echo("Error: nothing to search: no release files (.txt, .html) were found", err=True)
         sys.exit(EXIT_NOTHING_INDEXED)
@@ -106,13 +108,16 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
 def _summary(report: SyncReport) -> str:
     lines = [
         f"indexed {report.added} new, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
+        f"{len(report.unsupported)} not taken (unsupported type) "
         f"in {report.seconds:.1f}s; the index holds {report.documents} documents"
     ]
     if not report.changed:
         lines.append("nothing changed")
     for skipped in report.skipped:
         lines.append(f"  skipped {_printable(skipped.path)}: {skipped.reason}")
+    for unsupported in report.unsupported:
+        lines.append(f"  not taken {_printable(unsupported.path)}: {unsupported.reason}")
     for warning in report.warnings:
         lines.append(f"  warning {_printable(warning.path)}: {warning.reason}")
     return "\n".join(lines)
@@ -161,6 +166,22 @@ def main(ctx: click.Context, index_dir: Path | None) -> None:
     ctx.obj = _Context(index_dir or default_index_dir())
 
 
+def _set_index_dir(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_object(_Context).index_dir = value
+
+
+# ``--index`` is taken after the command too (``police-search query 诈骗 --index DIR``), as most CLIs do
+_index_after_command = click.option(
+    "--index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    expose_value=False,
+    callback=_set_index_dir,
+    help="Index directory (same as --index before the command).",
+)
+
+
 def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
     """The arguments ``index`` and ``reindex`` share."""
     decorators = [
@@ -176,6 +197,7 @@ def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
             show_default=True,
             help="Seconds to wait for another writer to finish before giving up (exit code 3).",
         ),
+        _index_after_command,
         click.pass_obj,
     ]
     for decorator in reversed(decorators):
@@ -236,6 +258,7 @@ def _fail_usage(message: str) -> None:
 
 
 @main.command("query")
+@_index_after_command
 @click.argument("q", required=False, default="")
 @click.option("--district", help="District, city or province (aliases such as 九龙坡 work).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after this date.")
@@ -243,6 +266,7 @@ def _fail_usage(message: str) -> None:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True)
+@click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
 @click.pass_obj
@@ -255,13 +279,14 @@ def query_command(
     sort: str,
     page: int,
     per_page: int,
+    include_undated: bool,
     as_json: bool,
     colour: bool | None,
 ) -> None:
     """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest."""
     ensure_index(obj.index_dir, quiet=as_json)
     try:
-        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page)
+        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page, include_undated)
     except QueryError as error:
         _fail_usage(str(error))
     except IndexUnavailableError as error:
@@ -271,11 +296,22 @@ def query_command(
         return
     colour = sys.stdout.isatty() if colour is None else colour
     shown_from = (result.page - 1) * result.per_page + 1 if result.hits else 0
-    click.echo(
-        f"{result.total} result{'s' if result.total != 1 else ''} "
-        f"(showing {shown_from}–{shown_from + len(result.hits) - 1 if result.hits else 0}, "
-        f"page {result.page} of {result.pages}) in {result.took_ms:.0f} ms"
+    showing = (
+        f" (showing {shown_from}–{shown_from + len(result.hits) - 1}, page {result.page} of {result.pages})"
+        if result.hits
+        else ""
     )
+    click.echo(f"{result.total} result{'s' if result.total != 1 else ''}{showing} in {result.took_ms:.0f} ms")
+    if result.total and not result.hits:
+        click.echo(
+            f"Page {result.page} is past the end: {result.total} results fill {result.pages} "
+            f"page{'s' if result.pages != 1 else ''}; the last is --page {result.pages}."
+        )
+    if result.undated and (date_from or date_to) and not include_undated:
+        click.echo(
+            f"The date filter hides {result.undated} release{'s' if result.undated != 1 else ''} "
+            "whose date is unknown; add --include-undated to see them."
+        )
     if result.mode == "any":
         click.echo("No release has every word of the query; showing the best partial matches.")
     if result.also_matched:
@@ -291,6 +327,7 @@ def query_command(
 
 
 @main.command("show")
+@_index_after_command
 @click.argument("doc_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.pass_obj
@@ -322,28 +359,35 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
 
 
 @main.command("stats")
+@_index_after_command
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.pass_obj
 def stats_command(obj: _Context, as_json: bool) -> None:
-    """Documents, sources and facet counts of the index."""
+    """Documents, sources, dates, the last reindex and what it did, index size, version."""
+    from search.status import describe_run, human_size, index_status
+
     ensure_index(obj.index_dir, quiet=as_json)
     try:
-        stats = obj.engine.stats()
+        stats = index_status(obj.engine)
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         _echo_json(stats)
         return
-    click.echo(f"index      {stats['index']}")
+    click.echo(f"version    police-search {stats['version']}")
+    click.echo(f"index      {stats['index']} ({human_size(stats['index_bytes'])})")
     click.echo(f"documents  {stats['documents']} ({stats['undated']} without a date)")
     click.echo(f"dates      {stats['earliest'] or '—'} … {stats['latest'] or '—'}")
+    click.echo(f"folders    {', '.join(map(_printable, stats['source_folders'])) or '—'}")
+    click.echo(f"reindexed  {describe_run(stats['last_reindex'])}")
     for label, key in (("sources", None), ("districts", "district"), ("cities", "city"), ("years", "year")):
         values = stats["sources"] if key is None else stats["facets"][key]
-        listed = ", ".join(f"{v['value']} ({v['count']})" for v in values) or "—"
+        listed = ", ".join(f"{_printable(v['value'])} ({v['count']})" for v in values) or "—"
         click.echo(f"{label:<10} {listed}")
 
 
 @main.command("serve")
+@_index_after_command
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (localhost only by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)

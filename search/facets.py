@@ -54,13 +54,18 @@ class Filtered:
 
 
 def apply_filters(
-    columns: FacetColumns, docs: list[int], region: str | None, date_range: tuple[int, int] | None
+    columns: FacetColumns,
+    docs: list[int],
+    region: str | None,
+    date_range: tuple[int, int] | None,
+    include_undated: bool = False,
 ) -> Filtered:
     by_date = docs
     if date_range is not None:
         low, high = date_range
         datekeys = columns.datekeys
-        by_date = [doc for doc in docs if low <= datekeys[doc] <= high]
+        # undated releases (key 0) pass a date filter only when asked for
+        by_date = [doc for doc in docs if low <= datekeys[doc] <= high or (include_undated and not datekeys[doc])]
     by_region = docs
     if region is not None:
         allowed = columns.regions_named(region)
@@ -89,6 +94,12 @@ def region_counts(columns: FacetColumns, docs: list[int]) -> dict[str, Counter[s
         if in_district:
             district[in_district] += count
     return counts
+
+
+def undated_count(columns: FacetColumns, docs: list[int]) -> int:
+    """How many of ``docs`` have no date (a date filter hides them unless asked not to)."""
+    datekeys = columns.datekeys
+    return sum(1 for doc in docs if not datekeys[doc])
 
 
 def date_counts(columns: FacetColumns, docs: list[int], year: int | None) -> tuple[Counter[str], Counter[str]]:

@@ -40,6 +40,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
 from search.analysis import ANALYSER_VERSION, BigramAnalyzer, ChineseAnalyzer, gram_terms, index_terms
+from search.normalise import fold_text
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 META_FILE = "police-search.json"
@@ -50,7 +51,8 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-SCHEMA_VERSION = 6
+# 6: ids from content, documents keyed by path for update and delete; 7: crime types
+SCHEMA_VERSION = 7
 
 
 class IndexUnavailableError(Exception):
@@ -114,7 +116,8 @@ def build_schema() -> Schema:
     """Text fields for search; ID fields for ``field:value`` queries; columns (not indexed) for
     what is only read per document: bookkeeping for sync, and the facet and date-sort data."""
     return Schema(
-        id=ID(stored=True, unique=True, sortable=True),
+        # not unique: two files with the same text share an id; sync updates and deletes by path
+        id=ID(stored=True, sortable=True),
         title=ChineseText(stored=True, field_boost=2.0),
         body=ChineseText(stored=True),
         grams=BigramText(),
@@ -127,7 +130,7 @@ def build_schema() -> Schema:
         region=COLUMN(VarBytesColumn()),  # "province/city/district", UTF-8
         source=ID(stored=True, sortable=True),
         crime_type=KEYWORD(stored=True, commas=True),  # "诈骗,盗窃" (search.crime_types)
-        path=STORED,
+        path=ID(stored=True, unique=True),
         path_column=COLUMN(VarBytesColumn()),  # path_key, UTF-8
         checksum=COLUMN(VarBytesColumn()),  # hex SHA-256, ASCII
         meta=STORED,
@@ -147,9 +150,12 @@ def path_key(path: Path) -> str:
     return os.fsencode(absolute).decode("utf-8", "backslashreplace")
 
 
-def document_id(path: Path) -> str:
-    """Stable per file: the same file keeps its id (and URL) across edits and reindexes."""
-    return hashlib.sha1(path_key(path).encode("utf-8")).hexdigest()[:16]
+def document_id(text: str) -> str:
+    """From the release's text, not where its file lies: the same release gets the same id (and
+    URL) in every clone and folder, re-encoded or in Traditional script too (script, width and
+    whitespace are folded away). A changed text gets a new id."""
+    folded = "".join(fold_text(text).split())
+    return hashlib.sha1(folded.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -165,6 +171,8 @@ class IndexMeta:
 
     sources: list[str] = field(default_factory=list)
     updated: str | None = None
+    # what the last index/reindex run did (counts), for `stats` and /about
+    last_run: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexMeta:

@@ -107,14 +107,24 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def unsupported_reason(path: Path) -> str:
+    kind = path.suffix.lower() or "no extension"
+    return f"unsupported type ({kind}): only .txt and .html releases are read; save it as one of those"
+
+
+def iter_source_files(
+    root: Path, unlistable: list[tuple[Path, str]] | None = None, not_taken: list[tuple[Path, str]] | None = None
+) -> Iterator[Path]:
     """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped.
 
-    Folders that cannot be listed are appended to ``unlistable`` with the reason.
+    Folders that cannot be listed are appended to ``unlistable`` with the reason, files of other
+    types (.pdf, .docx …; hidden files aside) to ``not_taken``.
     """
     if not root.is_dir():
         if is_supported(root):
             yield root
+        elif not_taken is not None:
+            not_taken.append((root, unsupported_reason(root)))
         return
 
     def report(error: OSError) -> None:
@@ -137,6 +147,8 @@ def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = No
             path = Path(directory) / name
             if not name.startswith(".") and is_supported(path):
                 yield path
+            elif not name.startswith(".") and not_taken is not None:
+                not_taken.append((path, unsupported_reason(path)))
 
 
 def _plausibility(text: str) -> float:

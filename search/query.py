@@ -35,7 +35,7 @@ from whoosh.searching import Searcher
 from search import gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.dates import parse_date
-from search.facets import FacetColumns, apply_filters, date_counts, region_counts
+from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
@@ -112,6 +112,9 @@ class SearchResult:
     # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
     also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
+    # matches without a date, under every filter but the date filter's (which hides them unless
+    # include_undated): the year facet's "date unknown" count
+    undated: int = 0
 
     @property
     def pages(self) -> int:
@@ -126,6 +129,7 @@ class SearchResult:
             "took_ms": self.took_ms,
             "mode": self.mode,
             "also_matched": self.also_matched,
+            "undated": self.undated,
             "hits": [hit.as_dict() for hit in self.hits],
             "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
         }
@@ -155,13 +159,31 @@ class Document:
         return asdict(self)
 
 
-def region_name(name: str | None) -> str | None:
+def region_name(name: str | None, level: str | None = None) -> str | None:
     """The official district, city or province name a filter value designates (九龙坡 →
-    九龙坡区, 萬州區 → 万州区); an unknown name is kept as typed (and matches nothing)."""
+    九龙坡区, 萬州區 → 万州区, 河南 → 河南省); an unknown name is kept as typed (and matches nothing).
+
+    ``level`` (``district``, ``city``, ``province``) is looked up first. Otherwise an official name
+    means itself, and a short form the larger unit it names: 河南 is 河南省 rather than 河南县
+    (河南蒙古族自治县), 长沙 长沙市 rather than 长沙县.
+    """
     if not name or not name.strip():
         return None
     name = name.strip()
-    return gazetteer.load().canonical_name(fold_text(name)) or name
+    folded = fold_text(name)
+    places = gazetteer.load()
+    province, city = places.province_named(folded), places.city_named(folded)
+    districts = places.districts_named(folded)
+    meanings = {
+        "province": province.province if province else None,
+        "city": city.city if city else None,
+        "district": districts[0].district if districts else None,
+    }
+    if meanings.get(level):
+        return meanings[level]
+    if folded in meanings.values():
+        return folded
+    return meanings["province"] or meanings["city"] or meanings["district"] or name
 
 
 class ChineseQueryParser(QueryParser):
@@ -200,7 +222,8 @@ class ChineseQueryParser(QueryParser):
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
-            name = region_name(text) or text  # district:台中 finds Taiwan's 台中市, filed as a city
+            # district:台中 finds Taiwan's 台中市, filed as a city: the field of the level the name stands at
+            name = region_name(text, fieldname) or text
             return wq.Term(gazetteer.load().level_of(name) or fieldname, name, boost=boost)
         if fieldname == "crime_type":  # a type of the fixed vocabulary, in either script
             return wq.Term(fieldname, fold_text(text).strip(), boost=boost)
@@ -752,11 +775,13 @@ class SearchEngine:
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 10,
+        include_undated: bool = False,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
-        strings or ``date`` objects; ``sort`` is ``relevance`` or ``date``. Raises ``QueryError``
+        strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
+        is ``relevance`` or ``date``. Raises ``QueryError``
         for anything malformed.
         """
         started = time.perf_counter()
@@ -797,7 +822,7 @@ class SearchEngine:
                     docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
-        matched = apply_filters(columns, docs, region, date_range)
+        matched = apply_filters(columns, docs, region, date_range, include_undated)
         regions = region_counts(columns, matched.by_date)
         chosen_year = start.year if start and end and start.year == end.year else None
         if chosen_year is not None:
@@ -847,6 +872,7 @@ class SearchEngine:
             mode=mode,
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
+            undated=undated_count(columns, matched.by_region),
         )
 
     def _synonyms_found(

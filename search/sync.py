@@ -38,7 +38,7 @@ from search.index import (
     remove_stale_generations,
     writer_lock,
 )
-from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
+from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
 from search.stories import update_stories
 
@@ -66,6 +66,8 @@ class SyncReport:
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Skipped] = field(default_factory=list)
+    # files of a type that is not read (.pdf, .docx …), with the reason
+    unsupported: list[Skipped] = field(default_factory=list)
     files: int = 0
     seconds: float = 0.0
     documents: int = 0
@@ -78,7 +80,7 @@ class SyncReport:
     @property
     def nothing_indexable(self) -> bool:
         """Files were offered and not one could be indexed, or there is nothing at all to search."""
-        if self.files:
+        if self.files or self.unsupported:
             return not (self.added or self.updated or self.unchanged)
         return self.documents == 0
 
@@ -98,11 +100,12 @@ class Progress:
         pass
 
 
-def release_fields(release: Release) -> dict[str, Any]:
-    """One release as Whoosh field values; absent facets are simply not indexed."""
+def release_fields(release: Release, doc_id: str | None = None) -> dict[str, Any]:
+    """One release as Whoosh field values; absent facets are simply not indexed. ``doc_id`` is
+    the id of the loaded text (what sync passes); without it, one from the cleaned text."""
     headline = f"{release.title}\n\n{release.subtitle}" if release.subtitle else release.title
     fields: dict[str, Any] = {
-        "id": document_id(release.path),
+        "id": doc_id or document_id(f"{release.title}\n{release.body}"),
         # the subtitle is searched as part of the headline; the headline (and photo captions) are
         # indexed with the body too, so one field finds every match. What is stored is what a
         # reader is shown.
@@ -150,7 +153,8 @@ def _release(path: Path, data: bytes) -> tuple[dict[str, Any] | None, str | None
         stage = "extract"
         release = extract(cleaned)
         stage = "index"
-        fields = release_fields(release)
+        # the id is the loaded text's: the same release wherever it lies, however it was encoded
+        fields = release_fields(release, document_id(f"{raw.html_title or ''}\n{raw.text}"))
     except LoadError as error:
         return None, str(error), []
     except Exception as error:  # one odd file must not sink the batch; the reason names the stage
@@ -247,9 +251,13 @@ def indexed_documents(index_dir: Path) -> dict[str, dict[str, str]]:
     return _stored_documents(open_index(index_dir))
 
 
-def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def list_source_files(
+    paths: Iterable[Path],
+    unlistable: list[tuple[Path, str]] | None = None,
+    not_taken: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
     for root in paths:
-        yield from iter_source_files(root, unlistable)
+        yield from iter_source_files(root, unlistable, not_taken)
 
 
 def remembered_sources(index_dir: Path) -> list[Path]:
@@ -281,6 +289,9 @@ def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None
         failpoint("rebuild:after-swap")
         remove_stale_generations(index_dir)
         report.rebuilt = True
+        meta = IndexMeta.read(index_dir)
+        meta.last_run["rebuilt"] = True
+        meta.write(index_dir)
         return report
 
 
@@ -302,7 +313,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
             report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
     stored = _stored_documents(ix)
     unlistable: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable))
+    not_taken: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable, not_taken))
+    report.unsupported = [Skipped(path_key(path), reason) for path, reason in not_taken]
     for folder, reason in unlistable:
         report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
     protected = [folder for folder, _ in unlistable]
@@ -351,10 +364,10 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.added += 1
             if report.added + report.updated == 1:
                 failpoint("sync:after-first-document")
-        for path, document in stored.items():
+        for path in stored:
             gone = path not in seen and _under(path, present) and not _under(path, protected)
             if gone and not Path(path).exists():
-                writer.delete_by_term("id", document["id"])
+                writer.delete_by_term("path", path)
                 report.removed += 1
         failpoint("sync:before-commit")
         if report.added or report.updated or report.removed:
@@ -369,8 +382,16 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         save_missing(Path(ix.storage.folder), searcher.reader())
         _group_copies(Path(ix.storage.folder), searcher, changed_texts)
     meta = IndexMeta.read(index_dir)
-    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
+    # a lone file of an unsupported type is not a source to re-sync
+    meta.sources = sorted({*meta.sources, *(str(root) for root in present if root.is_dir() or is_supported(root))})
     meta.updated = now()
+    meta.last_run = {
+        "finished": meta.updated,
+        **{name: getattr(report, name) for name in ("added", "updated", "removed", "unchanged", "files")},
+        "skipped": len(report.skipped),
+        "unsupported": len(report.unsupported),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
     meta.write(index_dir)
     report.documents = ix.doc_count()
     report.seconds = time.perf_counter() - started

@@ -12,7 +12,6 @@ from search.sync import sync
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
-SHARED_SEEDS = REPO.parent / "shared" / "seeds"
 
 SEED_000 = SAMPLES / "000_077349ee10b9c296.txt"
 SEED_001 = SAMPLES / "001_d810a3ff06be91ca.txt"

@@ -6,6 +6,7 @@ The results page for 诈骗 is saved to artifacts/screenshots/ for reviewers.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -148,3 +149,124 @@ def test_works_without_javascript(browser, live_server):
     page.wait_for_selector(".hit")
     assert page.locator(".hit mark").first.inner_text() == "套路贷"
     context.close()
+
+
+# What a first-time user hit (issue 15), in a real browser.
+
+
+def test_short_province_name_in_the_district_filter(page, live_server):
+    page.goto(live_server + "/?district=河南")
+    assert total_of(page) >= 1
+    assert page.locator('a.facet.active[data-value="河南省"]').count() == 1
+    assert set(page.locator(".hit .place").all_inner_texts()) <= {"河南省 / 漯河市 / 郾城区"}
+
+
+def test_page_past_the_end_points_to_the_last_page(page, live_server):
+    page.goto(live_server + "/?q=诈骗&page=5")
+    assert "第 5 页超出范围" in page.locator("#past-the-end").inner_text()
+    page.locator("#last-page").click()
+    page.wait_for_selector(".hit")
+    pages = -(-total_of(page) // 10)
+    assert page.locator('.pagination strong[aria-current="page"]').inner_text() == str(pages)
+    assert page.locator(".hit").count() == total_of(page) - (pages - 1) * 10
+
+
+def test_back_from_a_document_keeps_the_filters(page, live_server):
+    page.goto(live_server + "/?q=诈骗&district=九龙坡区&sort=date")
+    page.locator(".hit h3 a").first.click()
+    page.wait_for_selector("article.document")
+    page.locator("p.back a").click()
+    page.wait_for_selector('[data-chip="district"]')
+    assert "district=" in page.url and "sort=date" in page.url
+    assert page.locator(".sort strong").inner_text() == "最新"
+
+
+def test_browsing_shows_newest_as_the_active_sort(page, live_server):
+    page.goto(live_server + "/")
+    assert page.locator(".sort strong").inner_text() == "最新"
+    dates = [d for d in page.locator(".hit .date").all_inner_texts() if d != "日期不详"]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_date_filter_offers_the_undated_releases_it_hid(page, live_server):
+    page.goto(live_server + "/")
+    assert "日期不详 2" in page.locator("#undated-count").inner_text()
+    page.goto(live_server + "/?from=2015-01-01&per_page=50")
+    notice = page.locator("#undated-hidden")
+    assert "隐藏了 2 篇日期不详的通报" in notice.inner_text()
+    before = total_of(page)
+    notice.locator("a").click()
+    page.wait_for_url(re.compile(r"undated=1"))
+    assert total_of(page) == before + 2
+    assert "日期不详" in page.locator(".hit .date").all_inner_texts()
+    assert page.locator("#undated-hidden").count() == 0
+
+
+def test_a_refused_query_is_explained_in_chinese_with_the_fix(page, live_server):
+    page.goto(live_server + "/")
+    page.fill("input[name=q]", '"电信诈骗')
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector("#error-message")
+    assert "引号不成对" in page.locator("#error-message").inner_text()
+    assert not re.search(r"[a-z]{4}", page.locator("main").inner_text())
+    page.locator("#error-fix", has_text="去掉引号再搜").click()
+    page.wait_for_selector(".hit")
+    assert page.input_value("input[name=q]") == "电信诈骗"
+
+
+def test_year_chart_labels_are_readable_on_a_desktop(page, live_server):
+    page.goto(live_server + "/")
+    labels = page.locator("#facet-year text.label")
+    sizes = labels.evaluate_all("els => els.filter(e => e.textContent).map(e => e.getBoundingClientRect().height)")
+    assert sizes and min(sizes) >= 11
+    boxes = labels.evaluate_all(
+        "els => els.filter(e => e.textContent).map(e => e.getBoundingClientRect()).map(r => [r.left, r.right])"
+    )
+    assert all(right <= next_left + 1 for (_, right), (next_left, _) in itertools.pairwise(boxes))  # no overlap
+
+
+def test_date_boxes_show_iso_dates_in_any_locale(browser, live_server):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.goto(live_server + "/?from=2025-01-01&to=2025-12-31")
+    box = page.locator(".date-range input[name=from]")
+    assert box.evaluate("e => e.type") == "text" and box.input_value() == "2025-01-01"
+    assert "2025-01-01" in page.locator('[data-chip="date"]').inner_text()
+    box.fill("2018/1/1")
+    page.locator(".date-range button").click()
+    page.wait_for_url(re.compile(r"from=2018"))
+    assert "2018-01-01 至 2025-12-31" in page.locator('[data-chip="date"]').inner_text()
+    context.close()
+
+
+def test_phone_reaches_the_filters_from_the_top(browser, live_server):
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(live_server + "/?q=公安")
+    jump = page.locator("#jump-to-filters")
+    assert jump.is_visible() and jump.bounding_box()["y"] < 400
+    jump.click()
+    page.wait_for_function("window.scrollY > 0")
+    top = page.locator("#filters").bounding_box()["y"]
+    assert -2 <= top < 100
+    context.close()
+
+
+def test_choose_results_per_page(page, live_server):
+    page.goto(live_server + "/?q=公安")
+    assert not page.locator("#jump-to-filters").is_visible()  # a desktop shows the filters beside the results
+    assert page.locator(".hit").count() == 10
+    page.locator('.per-page a[data-per-page="20"]').click()
+    page.wait_for_url(re.compile(r"per_page=20"))
+    assert page.locator(".hit").count() == min(20, total_of(page))
+    assert page.locator(".per-page strong").inner_text() == "20"
+
+
+def test_about_page_shows_the_index_status(page, live_server):
+    page.goto(live_server + "/")
+    page.locator("footer a", has_text="关于本站").click()
+    page.wait_for_selector("#status")
+    assert int(page.locator("#documents").inner_text()) == 35
+    assert "新增 35" in page.locator("#last-reindex").inner_text()
+    assert page.locator("#version").inner_text().startswith("police-search ")
+    assert re.fullmatch(r"[\d.]+ [KM]B", page.locator("#index-size").inner_text())

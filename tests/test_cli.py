@@ -32,7 +32,9 @@ def test_query_json_shape(runner, sample_index):
     result = invoke(runner, sample_index, "query", "诈骗", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "hits", "facets"}
+    assert set(data) == {
+        *("query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "undated", "hits", "facets")
+    }
     assert data["query"] == "诈骗" and data["total"] >= 3
     hit = data["hits"][0]
     assert set(hit) == {
@@ -133,3 +135,90 @@ def test_query_reports_partial_mode_and_synonyms(runner, sample_index):
     assert "Also matched: 诈骗" in widened.stdout
     data = json.loads(invoke(runner, sample_index, "query", "公安局 火星", "--json").stdout)
     assert data["mode"] == "any" and data["also_matched"] == []
+
+
+def _ids_by_name(runner, index_dir) -> dict[str, list[str]]:
+    hits = json.loads(invoke(runner, index_dir, "query", "", "--per-page", "100", "--json").stdout)["hits"]
+    found: dict[str, list[str]] = {}
+    for hit in hits:
+        found.setdefault(os.path.basename(hit["path"]), []).append(hit["id"])
+    return found
+
+
+def test_ids_come_from_content_not_where_the_file_lies(runner, tmp_path):
+    sample = SAMPLES / "003_ee03adda955840a3.txt"
+    for folder in ("one", "two/deeper"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / sample.name).write_bytes(sample.read_bytes())
+    # the same release re-encoded (GB18030) under another name
+    (tmp_path / "one" / "gbk.txt").write_bytes(sample.read_text(encoding="utf-8").encode("gb18030"))
+    in_two_folders = tmp_path / "ix"
+    invoke(runner, in_two_folders, "index", str(tmp_path / "one"), str(tmp_path / "two"))
+    elsewhere = tmp_path / "ix-samples"
+    invoke(runner, elsewhere, "index", str(SAMPLES))
+    ids = _ids_by_name(runner, in_two_folders)
+    assert len(ids[sample.name]) == 2 and len(set(ids[sample.name])) == 1
+    assert ids["gbk.txt"] == ids[sample.name][:1]
+    assert _ids_by_name(runner, elsewhere)[sample.name] == ids[sample.name][:1]
+
+
+def test_two_files_sharing_an_id_are_updated_and_removed_one_by_one(runner, tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    sample = SAMPLES / "003_ee03adda955840a3.txt"
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (source / name).write_bytes(sample.read_bytes())
+    index_dir = tmp_path / "ix"
+    invoke(runner, index_dir, "index", str(source))
+    (source / "a.txt").unlink()
+    (source / "b.txt").write_text(sample.read_text(encoding="utf-8") + "\n补充:警方再次提醒。", encoding="utf-8")
+    report = json.loads(invoke(runner, index_dir, "index", str(source), "--json").stdout)
+    assert (report["updated"], report["removed"], report["documents"]) == (1, 1, 2)
+    ids = _ids_by_name(runner, index_dir)
+    assert sorted(ids) == ["b.txt", "c.txt"] and ids["b.txt"] != ids["c.txt"]
+
+
+def test_index_option_is_taken_after_the_command_too(runner, sample_index, tmp_path):
+    for args in (["query", "诈骗", "--json"], ["show", "nope"], ["stats", "--json"]):
+        result = runner.invoke(main, [*args, "--index", str(sample_index)], catch_exceptions=False)
+        assert "No such option" not in result.stderr
+        assert "building it from" not in result.stderr  # it used the index it was given
+    result = runner.invoke(main, ["query", "诈骗", "--index", str(sample_index), "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["total"] >= 3
+    fresh = tmp_path / "fresh"
+    result = runner.invoke(main, ["index", str(SAMPLES), "--index", str(fresh), "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["documents"] == 5
+
+
+def test_show_unknown_id_exits_1_with_a_message(runner, sample_index):
+    result = invoke(runner, sample_index, "show", "0123456789abcdef")
+    assert result.exit_code == 1 and "no document" in result.stderr
+
+
+def test_files_not_taken_are_reported_with_the_reason(runner, tmp_path):
+    source = tmp_path / "releases"
+    source.mkdir()
+    (source / "000.txt").write_bytes((SAMPLES / "000_077349ee10b9c296.txt").read_bytes())
+    for name in ("report.pdf", "notes.md", "statement.docx", "old.doc"):
+        (source / name).write_bytes(b"%PDF-1.4 not a release we read")
+    (source / ".DS_Store").write_bytes(b"\0")
+    index_dir = tmp_path / "ix"
+    report = json.loads(invoke(runner, index_dir, "index", str(source), "--json").stdout)
+    assert report["added"] == 1
+    not_taken = {os.path.basename(item["path"]): item["reason"] for item in report["unsupported"]}
+    assert sorted(not_taken) == ["notes.md", "old.doc", "report.pdf", "statement.docx"]
+    assert "unsupported type (.pdf)" in not_taken["report.pdf"]
+    text = invoke(runner, index_dir, "index", str(source)).stdout
+    assert "4 not taken (unsupported type)" in text and "not taken " + str(source / "report.pdf") in text
+
+
+def test_a_lone_unsupported_file_is_reported_and_not_remembered(runner, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    index_dir = tmp_path / "ix"
+    result = invoke(runner, index_dir, "index", str(pdf))
+    assert result.exit_code == 1
+    assert "not taken" in result.stdout and "unsupported type (.pdf)" in result.stdout
+    assert "no file of a type that is read" in result.stderr
+    remembered = invoke(runner, index_dir, "reindex")
+    assert remembered.exit_code == 2 and "remembers no source folders" in remembered.stderr

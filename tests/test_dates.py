@@ -5,6 +5,7 @@ Every release here is a short synthetic page with the *shape* of one found on th
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,10 +14,11 @@ from search.clean import clean
 from search.cli import main
 from search.dates import parse_date
 from search.extract import extract
+from search.index import open_index
 from search.load import load_bytes
 from search.publish_date import RULE_ANCHORED, RULE_HEADER_LINE, RULE_LABEL, RULE_SIGN_OFF
 from search.query import SearchEngine
-from search.sync import document_id, sync
+from search.sync import sync
 from web import create_app
 
 BODY = "某县公安局民警接到群众报警后迅速赶赴现场,经过连续工作,成功抓获犯罪嫌疑人二名。"
@@ -211,7 +213,9 @@ def test_date_rule_is_in_the_document_json(tmp_path):
     (folder / "undated.txt").write_text("某县警方破获盗窃案\n" + BODY, encoding="utf-8")
     index_dir = tmp_path / "ix"
     sync(index_dir, [folder])
-    labelled, undated = document_id(folder / "labelled.txt"), document_id(folder / "undated.txt")
+    with open_index(index_dir).searcher() as searcher:
+        ids = {Path(stored["path"]).name: stored["id"] for stored in searcher.documents()}
+    labelled, undated = ids["labelled.txt"], ids["undated.txt"]
 
     shown = CliRunner().invoke(main, ["--index", str(index_dir), "show", labelled, "--json"], catch_exceptions=False)
     document = json.loads(shown.stdout)

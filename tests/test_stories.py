@@ -7,7 +7,7 @@ from pathlib import Path
 
 import opencc
 
-from search.index import current_generation, document_id
+from search.index import current_generation, open_index
 from search.stories import FILE_NAME, StoryBook
 from search.sync import sync
 
@@ -42,6 +42,12 @@ def _stories(index_dir: Path) -> dict[str, str]:
     return StoryBook.load(current_generation(index_dir)).stories()
 
 
+def _ids(index_dir: Path) -> dict[str, str]:
+    """File name → release id, as the index has them."""
+    with open_index(index_dir).searcher() as searcher:
+        return {Path(stored["path"]).name: stored["id"] for stored in searcher.documents()}
+
+
 def test_copies_across_script_chrome_and_truncation_share_a_story_and_other_releases_do_not(tmp_path: Path) -> None:
     source = tmp_path / "source"
     original = _write(source, "original.txt", ORIGINAL)
@@ -55,7 +61,8 @@ def test_copies_across_script_chrome_and_truncation_share_a_story_and_other_rele
     other = _write(source, "other.txt", UNRELATED_SAME_TOPIC)
     sync(tmp_path / "index", [source])
     story = _stories(tmp_path / "index")
-    ids = {path.name: document_id(path) for path in (original, mirror, truncated, other)}
+    ids = _ids(tmp_path / "index")
+    assert set(ids) == {path.name for path in (original, mirror, truncated, other)}
     assert story[ids["original.txt"]] == story[ids["mirror.txt"]] == story[ids["repost.txt"]]
     assert story[ids["other.txt"]] != story[ids["original.txt"]]
 
@@ -66,28 +73,29 @@ def test_a_copy_added_later_joins_the_story_under_its_existing_id_and_a_removed_
     _write(source, "other.txt", UNRELATED_SAME_TOPIC)
     sync(tmp_path / "index", [source])
     before = _stories(tmp_path / "index")
-    assert before[document_id(original)] == document_id(original)
+    original_id = _ids(tmp_path / "index")[original.name]
+    assert before[original_id] == original_id
 
     later = _write(source, "later.txt", "来源：某某新闻网\n" + _traditional(ORIGINAL))
     report = sync(tmp_path / "index", [source])
     assert report.added == 1 and report.unchanged == 2
-    after = _stories(tmp_path / "index")
-    assert after[document_id(later)] == document_id(original)
+    later_id = _ids(tmp_path / "index")[later.name]
+    assert _stories(tmp_path / "index")[later_id] == original_id
 
     later.unlink()
     sync(tmp_path / "index", [source])
-    assert document_id(later) not in _stories(tmp_path / "index")
-    assert _stories(tmp_path / "index")[document_id(original)] == document_id(original)
+    assert later_id not in _stories(tmp_path / "index")
+    assert _stories(tmp_path / "index")[original_id] == original_id
 
 
 def test_a_lost_story_book_is_rebuilt_from_the_index_on_the_next_sync(tmp_path: Path) -> None:
     source = tmp_path / "source"
     original = _write(source, "original.txt", ORIGINAL)
-    mirror = _write(source, "mirror.txt", _traditional(ORIGINAL))
+    mirror = _write(source, "mirror.txt", "來源：某某網\n" + _traditional(ORIGINAL))
     sync(tmp_path / "index", [source])
     (current_generation(tmp_path / "index") / FILE_NAME).write_bytes(b"not a pickle")
     _write(source, "other.txt", UNRELATED_SAME_TOPIC)
     sync(tmp_path / "index", [source])
-    story = _stories(tmp_path / "index")
+    story, ids = _stories(tmp_path / "index"), _ids(tmp_path / "index")
     assert len(story) == 3
-    assert story[document_id(original)] == story[document_id(mirror)]
+    assert story[ids[original.name]] == story[ids[mirror.name]]

@@ -104,6 +104,7 @@ def test_api_search_returns_exactly_the_cli_shape(client, extended_engine):
         "took_ms",
         "mode",
         "also_matched",
+        "undated",
         "hits",
         "facets",
     ]

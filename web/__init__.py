@@ -56,6 +56,10 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
             return _error_response(414, "查询参数过长。")
         return None
 
+    @app.context_processor
+    def defaults():
+        return {"default_per_page": app.config["PER_PAGE"]}
+
     @app.after_request
     def add_security_headers(response):
         for name, value in SECURITY_HEADERS.items():

@@ -8,7 +8,10 @@ from search.query import FacetValue
 
 CHART_WIDTH = 240
 CHART_BAR_AREA = 70
-CHART_LABEL_SPACE = 16
+CHART_LABEL_SPACE = 18
+# Labels are drawn at 12 units (about 11 px in the sidebar), a digit ~7 units wide; when bars are
+# narrower than their labels only every n-th bar (and the active one) is labelled.
+DIGIT_WIDTH = 7
 
 
 @dataclass
@@ -70,9 +73,13 @@ def bar_chart(values: list[FacetValue], active: str | None, newest_last: bool = 
     slot = CHART_WIDTH / len(ordered)
     width = max(min(slot * 0.7, 40), 2)
     bars = []
-    for index, facet in enumerate(ordered):
+    labels = [facet.value[5:] if len(facet.value) == 7 else facet.value for facet in ordered]
+    room = max(map(len, labels)) * DIGIT_WIDTH + 4
+    every = -(-room // int(slot)) if slot < room else 1
+    for index, (facet, label) in enumerate(zip(ordered, labels, strict=True)):
         height = max(CHART_BAR_AREA * facet.count / peak, 2)
-        label = facet.value[5:] if len(facet.value) == 7 else facet.value
+        if (len(ordered) - 1 - index) % every and facet.value != active:
+            label = ""  # the newest bar is always labelled; its title still names every bar
         bars.append(
             Bar(
                 label=label,

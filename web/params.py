@@ -13,7 +13,9 @@ from werkzeug.datastructures import MultiDict
 from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
-KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page")
+# what people type in a date box: 2024-1-31, 2024/01/31, 2024.1.31, 2024年1月31日
+_TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated")
 
 
 class ParamError(ValueError):
@@ -29,6 +31,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    include_undated: bool = False  # undated=1: a date filter keeps releases without a date
 
     def engine_kwargs(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class SearchParams:
             "sort": self.sort,
             "page": self.page,
             "per_page": self.per_page,
+            "include_undated": self.include_undated,
         }
 
     def url_args(self, default_per_page: int = 10, **changes: Any) -> dict[str, Any]:
@@ -55,12 +59,17 @@ class SearchParams:
             "sort": values["sort"] if values["sort"] != "relevance" else "",
             "page": values["page"] if values["page"] != 1 else "",
             "per_page": values["per_page"] if values["per_page"] != default_per_page else "",
+            "undated": 1 if values["include_undated"] else "",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
         return bool(self.district or self.date_from or self.date_to)
+
+    @property
+    def has_date_filter(self) -> bool:
+        return bool(self.date_from or self.date_to)
 
     @property
     def chosen_year(self) -> int | None:
@@ -98,6 +107,15 @@ def _single(args: MultiDict, name: str) -> str:
     return value.strip()
 
 
+def _iso_date(typed: str) -> str:
+    """A typed date as YYYY-MM-DD; anything else as typed (the engine then says what is wrong)."""
+    match = _TYPED_DATE.fullmatch(typed)
+    if not match:
+        return typed
+    year, month, day = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
 def _whole_number(args: MultiDict, name: str, default: int, low: int, high: int) -> int:
     raw = _single(args, name)
     if not raw:
@@ -114,9 +132,10 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
     return SearchParams(
         q=_single(args, "q"),
         district=_single(args, "district"),
-        date_from=_single(args, "from"),
-        date_to=_single(args, "to"),
+        date_from=_iso_date(_single(args, "from")),
+        date_to=_iso_date(_single(args, "to")),
         sort=sort,
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),
+        include_undated=bool(_whole_number(args, "undated", 0, 0, 1)),
     )

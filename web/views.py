@@ -12,6 +12,7 @@ from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
 from web.facets import bar_chart, region_tree
+from web.messages import explain
 from web.params import ParamError, SearchParams, month_range, parse, year_range
 
 pages = Blueprint("pages", __name__)
@@ -41,7 +42,17 @@ def search():
         params, result = _run_search()
     except (ParamError, QueryError) as error:
         fallback = SearchParams(q=request.args.get("q", "")[:200])
-        return render_template("search.html", params=fallback, result=None, error=str(error), link=_link), 400
+        explained = explain(str(error), request.args)
+        fix_link = url_for("pages.search", **explained.fix.args) if explained.fix else None
+        return render_template(
+            "search.html",
+            params=fallback,
+            result=None,
+            error=explained.message_zh,
+            fix=explained.fix,
+            fix_link=fix_link,
+            link=_link,
+        ), 400
     except IndexUnavailableError as error:
         return render_template("error.html", status=503, message=str(error)), 503
     return render_template("search.html", **_search_context(params, result))
@@ -95,6 +106,15 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         "district_link": district_link,
         "is_active_place": lambda name: name == selected,
         "link": lambda **changes: _link(params, **changes),
+        # a document link carries the search, so the document page can lead back to it
+        "doc_link": lambda doc_id: url_for(
+            "pages.document", doc_id=doc_id, **params.url_args(current_app.config["PER_PAGE"], page=params.page)
+        ),
+        # how many undated releases the date filter hides (shown, with a way to include them)
+        "hidden_undated": result.undated if params.has_date_filter and not params.include_undated else 0,
+        "per_page_choices": sorted({10, 20, 50, params.per_page}),
+        # an empty query lists the newest first whatever sort says
+        "sort_shown": params.sort if params.q else "date",
         "page_numbers": _page_numbers(result.page, result.pages),
     }
 
@@ -118,17 +138,50 @@ def document(doc_id: str):
     found = engine.document(doc_id)
     if found is None:
         abort(404, description="没有这篇通报。")
-    query = request.args.get("q", "")[:1000]
+    try:
+        params = _params()
+    except ParamError:
+        params = SearchParams(q=request.args.get("q", "")[:1000])
+    query = params.q[:1000]
     terms = engine.highlight_terms(query) if query else []
     return render_template(
         "document.html",
         document=found,
         query=query,
-        params=SearchParams(q=query),
+        params=params,
         title_html=highlight(found.title, terms),
         paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
-        back=url_for("pages.search", q=query) if query else url_for("pages.search"),
+        back=_link(params, page=params.page),
     )
+
+
+def _public_status() -> dict:
+    """The index's status without the server's paths: folders by their last name only."""
+    from search.status import index_status
+
+    status = index_status(engine_of(current_app))
+    status.pop("index", None)
+    status["source_folders"] = [Path(folder).name for folder in status["source_folders"]]
+    return status
+
+
+@pages.route("/about")
+def about():
+    from search.status import human_size
+
+    try:
+        status = _public_status()
+    except IndexUnavailableError as error:
+        return render_template("error.html", status=503, message=str(error)), 503
+    return render_template("about.html", params=None, status=status, size=human_size(status["index_bytes"]))
+
+
+@api.route("/stats")
+def api_stats():
+    try:
+        return jsonify(_public_status())
+    except IndexUnavailableError as error:
+        return jsonify(error=str(error)), 503
 
 
 @api.route("/search")
@@ -136,7 +189,7 @@ def api_search():
     try:
         _, result = _run_search()
     except (ParamError, QueryError) as error:
-        return jsonify(error=str(error)), 400
+        return jsonify(error=str(error), error_zh=explain(str(error), request.args).message_zh), 400
     except IndexUnavailableError as error:
         return jsonify(error=str(error)), 503
     return jsonify(result.as_dict())
@@ -154,5 +207,5 @@ def openapi():
 def api_document(doc_id: str):
     found = engine_of(current_app).document(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
     if found is None:
-        return jsonify(error=f"no document with id {doc_id!r}"), 404
+        return jsonify(error=f"no document with id {doc_id!r}", error_zh="没有这篇通报。"), 404
     return jsonify(found.as_dict())
