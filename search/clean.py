@@ -10,6 +10,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from search import furniture
+from search.headline import choose_headline, looks_like_breadcrumb
 from search.load import RawDocument
 from search.normalise import to_simplified
 
@@ -63,6 +65,7 @@ _CLOSERS = "”’」』）)》】\"' "
 _HEADLINE_MAX = 60
 _CAPTION_MAX = 60
 _HEADING_MAX = 30
+_FURNITURE_MAX = 40
 
 
 @dataclass
@@ -183,11 +186,27 @@ def _join_broken_paragraphs(paragraphs: list[str]) -> list[str]:
     return ["".join(pieces) for pieces in joined]
 
 
+def _kind_of(text: str) -> str | None:
+    """What the clean stage makes of a line before reading the story: the headline finder's view."""
+    if len(text) <= 200 and (_BREADCRUMB.search(text) or _SITE_NAME_LINE.match(text)):
+        return "crumb"
+    if len(text) <= 200 and _CHROME.search(text):
+        return "chrome"
+    if parse_header(text) is not None:
+        return "header"
+    return "date" if _DATE_ONLY.match(text) else None
+
+
 def clean(raw: RawDocument) -> CleanedDocument:
     result = CleanedDocument(raw)
     lines = _lines_with_gaps(raw.text)
     gaps = [line.blank_before for line in lines[1:]]
     typical_gap = statistics.median(gaps) if gaps else 0
+    choice = choose_headline([line.text for line in lines], [line.blank_before for line in lines], _kind_of)
+    headline_lines = set(choice.lines) if choice else set()
+    # what stands above a headline read from the page's own lines is the site's, not the story's
+    above_headline = min(choice.lines) if choice and choice.basis in ("line", "joined") else 0
+    result.headline = choice.text if choice else None
     paragraphs: list[str] = []
     seen_content = False
     for position, line in enumerate(lines):
@@ -196,10 +215,13 @@ def clean(raw: RawDocument) -> CleanedDocument:
             result.chrome.extend(rest.text for rest in lines[position:])
             break
         short = len(text) <= 200
-        if short and (_BREADCRUMB.search(text) or (not seen_content and _SITE_NAME_LINE.match(text))):
+        top_crumb = not seen_content and (_SITE_NAME_LINE.match(text) or looks_like_breadcrumb(text))
+        if short and (_BREADCRUMB.search(text) or top_crumb):
             result.breadcrumbs.append(text)
             continue
-        if short and _CHROME.search(text):
+        if position in headline_lines:
+            continue
+        if short and (_CHROME.search(text) or furniture.is_page_chrome(text)):
             result.chrome.append(text)
             continue
         header = parse_header(text)
@@ -214,9 +236,8 @@ def clean(raw: RawDocument) -> CleanedDocument:
         if not seen_content and _DATE_ONLY.match(text):
             result.date_line = text
             continue
-        at_top = not seen_content and result.headline is None and not paragraphs
-        if at_top and len(text) <= _HEADLINE_MAX and not text.rstrip(_CLOSERS).endswith("。"):
-            result.headline = text
+        if (position < above_headline and _is_furniture_sized(text)) or (not seen_content and _is_top_junk(text)):
+            result.chrome.append(text)
             continue
         if result.headline and result.subtitle is None and not paragraphs and re.match(r"^[—－-]{1,2}", text):
             result.subtitle = text.lstrip("—－- ").strip()
@@ -233,6 +254,18 @@ def clean(raw: RawDocument) -> CleanedDocument:
     paragraphs = _join_broken_paragraphs(paragraphs)
     result.paragraphs = _drop_repeats(paragraphs, result.headline)
     return result
+
+
+def _is_furniture_sized(text: str) -> bool:
+    """Short and not a sentence: a line above the headline that can only be the site's."""
+    return len(text) <= _FURNITURE_MAX and not re.search(r"[。！？!?]", text)
+
+
+def _is_top_junk(text: str) -> bool:
+    """Above the story: the outlet's name, or an excerpt's `` date …`` line with a word of chrome after it."""
+    if furniture.is_outlet_name(text):
+        return True
+    return furniture.is_tool_date_line(text) and furniture.cjk_count(text) <= 6
 
 
 def _strip_inline_bylines(paragraphs: list[str], bylines: list[str]) -> list[str]:
