@@ -96,6 +96,9 @@ def is_page_chrome(text: str) -> bool:
         return True  # a row of newspaper names
     if re.fullmatch(r"(\S\s){3,}\S", simplified):
         return True  # letter-spaced menu text: 全 部 商 品 分 类
+    items = [item for item in re.split(r"\s*[|｜]\s*|\s{2,}", simplified) if item]
+    if len(items) >= 3 and all(len(item) <= 6 for item in items):
+        return True  # a menu bar: 首页 | 警务动态 | 通知公告
     return bool(_URL.search(simplified)) and cjk_count(simplified) <= 15
 
 

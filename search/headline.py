@@ -19,11 +19,11 @@ from search.normalise import to_simplified
 
 HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline
 PART_MIN_CJK = 4  # one half of a headline broken over two lines (淇县公安局 / 抓获一潜逃20年嫌犯)
-_SUBJECT_MAX_CJK = 5  # a first half this short is the subject of the second: joined without a space
+_SUBJECT_MAX_CJK = 6  # a first half this short is the subject of the second: joined without a space
 HEADLINE_MAX_UNITS = 50  # characters, counting a run of Latin letters or digits as one
 _JOIN_PART_MAX = 16
 _HEAD_LINES = 15  # a headline stands among the first lines of a page
-_TALKED_ABOUT = 0.25  # share of a line's character pairs that the story's opening repeats
+_TALKED_ABOUT = 0.1  # share of a line's character pairs that the story's opening repeats
 _TOOL_DATE_CHROME_CJK = 10  # `` date 2026-01-27 聽新聞``: a word or two of chrome after the date
 _DERIVED_MAX = 36
 _LEAD_CLAUSE = re.compile(
