@@ -242,7 +242,7 @@ def clean(raw: RawDocument) -> CleanedDocument:
         if result.headline and result.subtitle is None and not paragraphs and re.match(r"^[—－-]{1,2}", text):
             result.subtitle = text.lstrip("—－- ").strip()
             continue
-        if _is_byline(text):
+        if _is_byline(text) or (furniture.is_byline(text) and not ends_a_sentence(text)):
             result.bylines.append(text)
             continue
         if _is_caption(line, typical_gap):

@@ -105,7 +105,7 @@ def is_page_chrome(text: str) -> bool:
 def is_outlet_name(text: str) -> bool:
     """An outlet, channel or column name standing alone (``新浪网``, ``时政要闻 建德新闻网``)."""
     simplified = to_simplified(text).strip()
-    if len(simplified) > 20:
+    if len(simplified) > 20 or is_byline(text):
         return False
     return any(_OUTLET.match(part) for part in simplified.split()) and cjk_count(simplified) <= 14
 

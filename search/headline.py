@@ -19,6 +19,7 @@ from search.normalise import to_simplified
 
 HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline
 PART_MIN_CJK = 4  # one half of a headline broken over two lines (淇县公安局 / 抓获一潜逃20年嫌犯)
+_FULL_HEADLINE_CJK = 8  # shorter lines are more often a name than a headline
 _SUBJECT_MAX_CJK = 6  # a first half this short is the subject of the second: joined without a space
 HEADLINE_MAX_UNITS = 50  # characters, counting a run of Latin letters or digits as one
 _JOIN_PART_MAX = 16
@@ -148,8 +149,12 @@ def choose_headline(
             if label is not None:
                 return label
             continue
-        for candidate in pool:
+        for position, candidate in enumerate(pool):
             chosen = _joined(candidate, usable, lines, blank_before)
+            # a name-sized line (平安青山, an account or column) gives way to a full headline under it
+            name_sized = chosen is not None and cjk_count(chosen.text) < _FULL_HEADLINE_CJK
+            if name_sized and any(cjk_count(later.text) >= _FULL_HEADLINE_CJK for later in pool[position + 1 :]):
+                continue
             if chosen is not None:
                 return chosen
     return _from_crumbs(crumbs, lines, body_start)

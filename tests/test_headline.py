@@ -188,3 +188,13 @@ def test_derived_headline_skips_dateline_and_when():
     lead = "中新网青山3月5日电 (记者 刘明)日前,青山县公安局破获一起电动车盗窃案,抓获嫌疑人2名。"
     assert derive_headline([lead], "x") == "青山县公安局破获一起电动车盗窃案,抓获嫌疑人2名"
     assert derive_headline(["本报讯", "短"], "fallback") == "fallback"
+
+
+def test_account_name_the_story_mentions_gives_way_to_the_headline(tmp_path):
+    document = cleaned(tmp_path, f"平安青山\n\n青山警方两天破获电动车盗窃案\n\n{LEAD}\n")
+    assert document.headline == "青山警方两天破获电动车盗窃案"
+
+
+def test_byline_with_outlet_name_stays_a_byline(tmp_path):
+    document = cleaned(tmp_path, f"青山网 记者刘明 实习生陈亮\n{LEAD}\n{MORE}\n")
+    assert document.bylines == ["青山网 记者刘明 实习生陈亮"]
