@@ -94,12 +94,18 @@ def is_page_chrome(text: str) -> bool:
         return True
     if re.fullmatch(r"\s*(《[^》]{1,20}》\s*){2,}", simplified):
         return True  # a row of newspaper names
-    if re.fullmatch(r"(\S\s){3,}\S", simplified):
-        return True  # letter-spaced menu text: 全 部 商 品 分 类
-    items = [item for item in re.split(r"\s*[|｜]\s*|\s{2,}", simplified) if item]
+    if re.fullmatch(r"(\S\s){5,}\S", simplified):
+        return True  # letter-spaced menu text: 全 部 商 品 分 类 (not 警 情 通 报, a notice's title)
+    return _is_menu_bar(simplified) or (bool(_URL.search(simplified)) and cjk_count(simplified) <= 15)
+
+
+def _is_menu_bar(text: str) -> bool:
+    """``首页 | 警务动态 | 通知公告`` or ``首页 新闻 警务 公告 服务``: a row of short link texts."""
+    items = [item for item in re.split(r"\s*[|｜]\s*|\s{2,}", text) if item]
     if len(items) >= 3 and all(len(item) <= 6 for item in items):
-        return True  # a menu bar: 首页 | 警务动态 | 通知公告
-    return bool(_URL.search(simplified)) and cjk_count(simplified) <= 15
+        return True
+    words = text.split()
+    return len(words) >= 5 and all(len(word) <= 4 for word in words) and cjk_count(text) > 0
 
 
 def is_outlet_name(text: str) -> bool:

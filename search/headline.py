@@ -197,6 +197,8 @@ def _head_region(
 
 
 def _is_furniture(text: str) -> bool:
+    if cjk_count(text) < HEADLINE_MIN_CJK and not re.search(r"[。！？!?]", text):
+        return True  # a section or button label (社會, 打印, 关闭): skipped, it starts no story
     checks = (
         furniture.is_page_chrome,
         furniture.is_caption,

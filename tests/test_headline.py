@@ -158,7 +158,7 @@ def test_headline_the_story_never_repeats_is_still_taken_when_alone(tmp_path):
         ("首页 | 警务动态 | 通知公告 | 办事指南", True),
         ("当前版: 07版 上一版 下一版", True),
         ("《青山日报》 《青山晚报》 《青山法制报》", True),
-        ("全 部 分 类", True),
+        ("全 部 商 品 分 类", True),
         ("打保安 砸轿车 冲进浴馆扔砖头", False),
         ("Police arrested two men in the park on Sunday night", False),
         ("外地逃犯商水落网", False),
@@ -198,3 +198,14 @@ def test_account_name_the_story_mentions_gives_way_to_the_headline(tmp_path):
 def test_byline_with_outlet_name_stays_a_byline(tmp_path):
     document = cleaned(tmp_path, f"青山网 记者刘明 实习生陈亮\n{LEAD}\n{MORE}\n")
     assert document.bylines == ["青山网 记者刘明 实习生陈亮"]
+
+
+def test_section_label_and_menu_bar_above_the_headline(tmp_path):
+    text = f"社會\n首页 新闻 警务 公告 服务\n青山警方两天破获电动车盗窃案\n2025/08/12 09:46\n{LEAD}\n"
+    document = cleaned(tmp_path, text)
+    assert document.headline == "青山警方两天破获电动车盗窃案"
+    assert "首页 新闻 警务 公告 服务" in document.chrome
+
+
+def test_letter_spaced_notice_title_is_a_headline(tmp_path):
+    assert cleaned(tmp_path, f"警 情 通 报\n{LEAD}\n").headline == "警 情 通 报"
