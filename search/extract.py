@@ -19,6 +19,7 @@ from search.normalise import fold_text
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|全年)")
 # Taiwan's ROC years: 民國113年, or three digits before 年度 (113年度治安成果)
 _ROC_YEAR_IN_TEXT = re.compile(r"(?:(?:中华)?民国\s*(\d{1,3})\s*年|(?<!\d)(1\d{2})\s*年度)")
+_TITLE_MAX = 40
 # Words after a place name that mark the issuing body: 九龙坡区公安分局, 郾城分局, 南岸警方.
 _ISSUER_WORDS = (
     "公安局",
@@ -85,7 +86,7 @@ def _title(cleaned: CleanedDocument) -> tuple[str, bool]:
         return cleaned.headline, False
     if cleaned.raw.html_title:
         return cleaned.raw.html_title, False
-    return derive_headline(cleaned.paragraphs, fallback=cleaned.raw.path.stem), True
+    return derive_headline(cleaned.paragraphs, fallback=cleaned.raw.path.stem, limit=_TITLE_MAX), True
 
 
 def _report_year(title: str, paragraphs: list[str]) -> int | None:

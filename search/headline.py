@@ -267,13 +267,13 @@ def _from_crumbs(crumbs: list[tuple[int, str]], lines: Sequence[str], body_start
     return None
 
 
-def derive_headline(paragraphs: Sequence[str], fallback: str) -> str:
+def derive_headline(paragraphs: Sequence[str], fallback: str, limit: int = _DERIVED_MAX) -> str:
     """A short headline written from the story's first sentence: the first paragraph of running
     text, without its dateline, byline or lead-in label, cut at a clause boundary."""
     for paragraph in paragraphs:
         text = _without_lead(paragraph)
         if cjk_count(text) >= _DERIVED_MIN_CJK and not _is_furniture(text) and not furniture.is_byline(text):
-            return _shortened(re.split(r"(?<=[。！？!?])", text, maxsplit=1)[0].strip())
+            return _shortened(re.split(r"(?<=[。！？!?])", text, maxsplit=1)[0].strip(), limit)
     return fallback
 
 
@@ -288,7 +288,7 @@ def _without_lead(paragraph: str) -> str:
     return text.lstrip(" ,，:：、").strip()
 
 
-def _shortened(sentence: str) -> str:
+def _shortened(sentence: str, limit: int) -> str:
     clauses = re.split(r"(?<=[,，;；])", sentence)
     while len(clauses) > 1 and _LEAD_CLAUSE.match(to_simplified(clauses[0])):
         # 日前, / 3月10日, / 据公安部网站消息, : a headline says what happened, not on which day or
@@ -297,11 +297,11 @@ def _shortened(sentence: str) -> str:
     rest = "".join(clauses)
     short = ""
     for clause in clauses:
-        if short and len(short) + len(clause) > _DERIVED_MAX:
+        if short and len(short) + len(clause) > limit:
             break
         short += clause
-    if len(short) < _DERIVED_MAX // 3 or len(short) > _DERIVED_MAX:
-        short = rest[:_DERIVED_MAX]
+    if len(short) < limit // 3 or len(short) > limit:
+        short = rest[:limit]
     short = short.rstrip("，,、；;：: ")
     if short == rest.rstrip("，,、；;：: "):
         return short.rstrip("。")
