@@ -123,7 +123,7 @@ def test_release_without_a_headline_gets_a_short_flagged_one(tmp_path):
     text = f"记者 刘明\n青山日报讯(记者 刘明 通讯员 陈亮){LEAD}\n{MORE}\n"
     found = released(tmp_path, text)
     assert found.title_inferred
-    assert found.title == "青山县公安局接到群众报警,称其停放在小区门口的电动车被盗…"
+    assert found.title == "青山县公安局接到群众报警,称其停放在小区门口的电动车被盗,民警立即调取监控追查"
 
 
 def test_caption_and_byline_at_the_top_are_not_headlines(tmp_path):
