@@ -11,6 +11,7 @@ as written and each function folds them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from search.normalise import to_simplified
@@ -57,6 +58,12 @@ _CAPTION = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def simplified(text: str) -> str:
+    """``to_simplified``, remembered: every test here reads the same few lines of a page again."""
+    return to_simplified(text)
+
+
 def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
@@ -85,18 +92,20 @@ def is_page_chrome(text: str) -> bool:
         return False
     if is_markup_residue(text) or is_scraper_garbage(text):
         return True
-    simplified = to_simplified(text)
-    if _MENU_WORDS.search(simplified) and cjk_count(simplified) <= 20:
+    simplified_text = simplified(text)
+    if _MENU_WORDS.search(simplified_text) and cjk_count(simplified_text) <= 20:
         return True
-    if _PAGE_LINE.search(simplified) or _READING_STATS.search(simplified):
+    if _PAGE_LINE.search(simplified_text) or _READING_STATS.search(simplified_text):
         return True
-    if _LABELS.match(simplified):
+    if _LABELS.match(simplified_text):
         return True
-    if re.fullmatch(r"\s*(《[^》]{1,20}》\s*){2,}", simplified):
+    if re.fullmatch(r"\s*(《[^》]{1,20}》\s*){2,}", simplified_text):
         return True  # a row of newspaper names
-    if re.fullmatch(r"(\S\s){5,}\S", simplified):
+    if re.fullmatch(r"(\S\s){5,}\S", simplified_text):
         return True  # letter-spaced menu text: 全 部 商 品 分 类 (not 警 情 通 报, a notice's title)
-    return _is_menu_bar(simplified) or (bool(_URL.search(simplified)) and cjk_count(simplified) <= 15)
+    if _URL.search(simplified_text) and cjk_count(simplified_text) <= 15:
+        return True  # an address, or spam around one
+    return _is_menu_bar(simplified_text)
 
 
 def _is_menu_bar(text: str) -> bool:
@@ -110,30 +119,30 @@ def _is_menu_bar(text: str) -> bool:
 
 def is_outlet_name(text: str) -> bool:
     """An outlet, channel or column name standing alone (``新浪网``, ``时政要闻 建德新闻网``)."""
-    simplified = to_simplified(text).strip()
-    if len(simplified) > 20 or is_byline(text):
+    name = simplified(text).strip()
+    if len(name) > 20 or is_byline(text):
         return False
-    return any(_OUTLET.match(part) for part in simplified.split()) and cjk_count(simplified) <= 14
+    return any(_OUTLET.match(part) for part in name.split()) and cjk_count(name) <= 14
 
 
 def is_dateline_only(text: str) -> bool:
     """``本报讯`` or ``据新华社北京11月28日电`` on a line of its own."""
-    return len(text) <= 20 and bool(_DATELINE_ONLY.match(to_simplified(text).replace(" ", "")))
+    return len(text) <= 20 and bool(_DATELINE_ONLY.match(simplified(text).replace(" ", "")))
 
 
 def dateline_outlet(paragraph: str) -> str | None:
     """The outlet a lead paragraph's dateline names (``广州日报讯…`` → ``广州日报``)."""
-    match = _DATELINE_OUTLET.match(to_simplified(paragraph))
+    match = _DATELINE_OUTLET.match(simplified(paragraph))
     return paragraph[match.start(1) : match.end(1)] if match else None
 
 
 def is_byline(text: str) -> bool:
-    return len(text) <= 60 and bool(_BYLINE.search(to_simplified(text)))
+    return len(text) <= 60 and bool(_BYLINE.search(simplified(text)))
 
 
 def is_caption(text: str) -> bool:
     """A photo caption's markers (``图为…``, ``▲…（圖／警方提供）``, ``… 俱凝搏 摄``)."""
-    return len(text) <= 150 and bool(_CAPTION.search(to_simplified(text)))
+    return len(text) <= 150 and bool(_CAPTION.search(simplified(text)))
 
 
 _DATE_STAMP = re.compile(
@@ -144,7 +153,7 @@ _DATE_STAMP = re.compile(
 
 def is_date_stamp(text: str) -> bool:
     """A line carrying a publication stamp (``2019-01-15 15:46 来源: 新华社``, ``02-26 18:35:30``)."""
-    return bool(_DATE_STAMP.search(to_simplified(text)))
+    return bool(_DATE_STAMP.search(simplified(text)))
 
 
 def is_tool_date_line(text: str) -> bool:

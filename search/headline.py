@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from search import furniture
-from search.furniture import cjk_count
-from search.normalise import to_simplified
+from search.furniture import cjk_count, simplified
 
 HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline
 PART_MIN_CJK = 4  # one half of a headline broken over two lines (淇县公安局 / 抓获一潜逃20年嫌犯)
@@ -118,7 +117,7 @@ def headline_shaped(text: str, min_cjk: int = HEADLINE_MIN_CJK) -> bool:
 
 def _bigrams(text: str) -> set[str]:
     pairs: set[str] = set()
-    for run in _BIGRAM_TEXT.findall(to_simplified(text)):
+    for run in _BIGRAM_TEXT.findall(simplified(text)):
         pairs.update(run[i : i + 2] for i in range(len(run) - 1))
     return pairs
 
@@ -280,17 +279,17 @@ def derive_headline(paragraphs: Sequence[str], fallback: str, limit: int = _DERI
 def _without_lead(paragraph: str) -> str:
     """``【导语】``, the excerpt's date, ``本报讯(记者 …)``, ``中新网北海2月5日电`` off a lead paragraph."""
     text = _LEAD_IN.sub("", paragraph, count=1)
-    simplified = to_simplified(text)
+    folded = simplified(text)  # as long as ``text``: a match on it cuts ``text`` in the same place
     for pattern in (_DATELINE_LEAD, _BYLINE_LEAD):
-        lead = pattern.match(simplified)
-        if lead and len(simplified) == len(text) and cjk_count(text[lead.end() :]) >= HEADLINE_MIN_CJK:
-            text, simplified = text[lead.end() :], simplified[lead.end() :]
+        lead = pattern.match(folded)
+        if lead and cjk_count(text[lead.end() :]) >= HEADLINE_MIN_CJK:
+            text, folded = text[lead.end() :], folded[lead.end() :]
     return text.lstrip(" ,，:：、").strip()
 
 
 def _shortened(sentence: str, limit: int) -> str:
     clauses = re.split(r"(?<=[,，;；])", sentence)
-    while len(clauses) > 1 and _LEAD_CLAUSE.match(to_simplified(clauses[0])):
+    while len(clauses) > 1 and _LEAD_CLAUSE.match(simplified(clauses[0])):
         # 日前, / 3月10日, / 据公安部网站消息, : a headline says what happened, not on which day or
         # who told (a year stays: 2021年, opens a year's report)
         clauses = clauses[1:]
