@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from search import furniture
 from search.furniture import cjk_count, simplified
 
-HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline
-PART_MIN_CJK = 4  # one half of a headline broken over two lines (淇县公安局 / 抓获一潜逃20年嫌犯)
+HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline (or half of one)
 _FULL_HEADLINE_CJK = 8  # shorter lines are more often a name than a headline
 _SUBJECT_MAX_CJK = 6  # a first half this short is the subject of the second: joined without a space
 HEADLINE_MAX_UNITS = 50  # characters, counting a run of Latin letters or digits as one
@@ -96,9 +95,9 @@ def tidy(text: str) -> str:
     return quoted.group("inner").strip() if quoted else text
 
 
-def headline_shaped(text: str, min_cjk: int = HEADLINE_MIN_CJK) -> bool:
+def headline_shaped(text: str) -> bool:
     """Short, mostly Chinese, not a sentence, and none of the shapes that sit beside a headline."""
-    if cjk_count(text) < min_cjk or _units(text) > HEADLINE_MAX_UNITS:
+    if cjk_count(text) < HEADLINE_MIN_CJK or _units(text) > HEADLINE_MAX_UNITS:
         return False
     body = text.rstrip("”’」』）)》】\"' ")
     if not body or body[-1] in _TERMINAL_END or "。" in body[:-1]:
@@ -142,37 +141,40 @@ def choose_headline(
     for candidate in usable:
         candidate.overlap = talked_about(candidate.text, opening)
     talked = [candidate for candidate in usable if candidate.overlap >= _TALKED_ABOUT]
-    for pool in (talked, None, usable):
-        if pool is None:
-            label = _labelled(lines)
-            if label is not None:
-                return label
+    return (
+        _first_headline(talked, usable, lines, blank_before)
+        or _labelled(lines)
+        or _first_headline(usable, usable, lines, blank_before)
+        or _from_crumbs(crumbs, lines, body_start)
+    )
+
+
+def _first_headline(
+    pool: list[_Candidate], usable: list[_Candidate], lines: Sequence[str], blank_before: Sequence[int]
+) -> HeadlineChoice | None:
+    """The first candidate of ``pool`` as a headline, except that a name-sized line (平安青山, an
+    account or column name) gives way to a full headline under it."""
+    for position, candidate in enumerate(pool):
+        chosen = _joined(candidate, usable, lines, blank_before)
+        later_full = any(cjk_count(later.text) >= _FULL_HEADLINE_CJK for later in pool[position + 1 :])
+        if cjk_count(chosen.text) < _FULL_HEADLINE_CJK and later_full:
             continue
-        for position, candidate in enumerate(pool):
-            chosen = _joined(candidate, usable, lines, blank_before)
-            # a name-sized line (平安青山, an account or column) gives way to a full headline under it
-            name_sized = chosen is not None and cjk_count(chosen.text) < _FULL_HEADLINE_CJK
-            if name_sized and any(cjk_count(later.text) >= _FULL_HEADLINE_CJK for later in pool[position + 1 :]):
-                continue
-            if chosen is not None:
-                return chosen
-    return _from_crumbs(crumbs, lines, body_start)
+        return chosen
+    return None
 
 
-def _head_region(
-    lines: Sequence[str], kind_of: Callable[[str], str | None]
-) -> tuple[list[_Candidate], list[tuple[int, str]], int]:
+def _head_region(lines: Sequence[str], kind_of: Callable[[str], str | None]) -> tuple[list[_Candidate], list[str], int]:
     """Headline candidates and breadcrumbs above the story, and the index where the story starts.
 
     The region ends at the first line of running text, or at the date, source or byline line
     under a candidate (what follows is the story, its subheadings included).
     """
     candidates: list[_Candidate] = []
-    crumbs: list[tuple[int, str]] = []
+    crumbs: list[str] = []
     for index, text in enumerate(lines[:_HEAD_LINES]):
         kind = kind_of(text)
         if kind == "crumb" or looks_like_breadcrumb(text):
-            crumbs.append((index, text))
+            crumbs.append(text)
             continue
         if furniture.is_tool_date_line(text) and cjk_count(text) > _TOOL_DATE_CHROME_CJK:
             return candidates, crumbs, index  # the excerpt's date line runs on into the story
@@ -186,7 +188,7 @@ def _head_region(
         if kind == "chrome" or _LABEL.match(text):
             continue
         tidied = tidy(text)
-        if headline_shaped(tidied, PART_MIN_CJK):
+        if headline_shaped(tidied):
             candidates.append(_Candidate(index, tidied, furniture.is_outlet_name(tidied)))
             continue
         if _is_furniture(text):
@@ -196,15 +198,16 @@ def _head_region(
 
 
 def _is_furniture(text: str) -> bool:
+    """What a reader's eye passes over on the way to the story."""
     if cjk_count(text) < HEADLINE_MIN_CJK and not re.search(r"[。！？!?]", text):
-        return True  # a section or button label (社會, 打印, 关闭): skipped, it starts no story
+        return True  # a section or button label (社會, 打印, 关闭), or no Chinese at all
     checks = (
         furniture.is_page_chrome,
         furniture.is_caption,
         furniture.is_dateline_only,
         furniture.is_outlet_name,
     )
-    return cjk_count(text) == 0 or any(check(text) for check in checks)
+    return any(check(text) for check in checks)
 
 
 def _story_opening(lines: Sequence[str], start: int, kind_of: Callable[[str], str | None]) -> str:
@@ -221,10 +224,9 @@ def _story_opening(lines: Sequence[str], start: int, kind_of: Callable[[str], st
 
 def _joined(
     candidate: _Candidate, usable: list[_Candidate], lines: Sequence[str], blank_before: Sequence[int]
-) -> HeadlineChoice | None:
+) -> HeadlineChoice:
     """``candidate`` as the headline, with the line after it when the two are one headline broken
-    over two lines (``打保安 砸轿车 冲进浴馆扔砖头`` / ``13名打工仔寻衅滋事被拘``); ``None`` for half
-    a headline that found no other half."""
+    over two lines (``打保安 砸轿车 冲进浴馆扔砖头`` / ``13名打工仔寻衅滋事被拘``)."""
     following = next((c for c in usable if c.index == candidate.index + 1), None)
     breaks = (
         following is not None
@@ -237,8 +239,6 @@ def _joined(
     if following is not None and breaks:
         glue = "" if cjk_count(candidate.text) <= _SUBJECT_MAX_CJK else " "
         return HeadlineChoice(candidate.text + glue + following.text, (candidate.index, following.index), "joined")
-    if cjk_count(candidate.text) < HEADLINE_MIN_CJK:
-        return None
     return HeadlineChoice(candidate.text, (candidate.index,), "line")
 
 
@@ -251,12 +251,14 @@ def _labelled(lines: Sequence[str]) -> HeadlineChoice | None:
     return None
 
 
-def _from_crumbs(crumbs: list[tuple[int, str]], lines: Sequence[str], body_start: int) -> HeadlineChoice | None:
+def _from_crumbs(crumbs: list[str], lines: Sequence[str], body_start: int) -> HeadlineChoice | None:
     """The last crumb of a breadcrumb, when it is a headline (``幼儿教育 > 资讯 >民警送孩子…``),
     without the outlet's name some sites glue to it (``…这个电话得听广州日报``)."""
     outlets = {furniture.dateline_outlet(text) for text in lines[body_start : body_start + 5]}
     outlets |= {text.strip() for text in lines[:_HEAD_LINES] if furniture.is_outlet_name(text)}
-    for _index, text in reversed(crumbs):
+    if not crumbs:
+        return None
+    for text in reversed(crumbs):
         crumb = tidy(last_crumb(text))
         for outlet in filter(None, outlets):
             if crumb.endswith(outlet) and cjk_count(crumb) - cjk_count(outlet) >= HEADLINE_MIN_CJK:
