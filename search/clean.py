@@ -16,7 +16,10 @@ from search.load import RawDocument
 from search.normalise import to_simplified
 
 # Lines after these markers belong to other articles or the site footer.
-_RELATED_MARKER = re.compile(r"^(相关新闻|相关阅读|延伸阅读|相关链接|推荐阅读|相关文章|热点推荐)\s*[>》:：]*\s*$")
+_RELATED_MARKER = re.compile(
+    r"^(相关新闻|相关阅读|延伸阅读|相关链接|推荐阅读|相关文章|热点推荐|相关推荐|为您推荐|新闻推荐|精彩推荐|精彩推送|"
+    r"猜你喜欢|热门推荐|文章评论|网友评论|最新评论|最热评论|标签云|版权声明|版权和免责申明|最新回应)\s*[>》:：]*\s*$"
+)
 _BREADCRUMB = re.compile(
     r"^(当前位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|现在位置)\s*[:：]|"
     r"^首页\s*[>»›/]|(\s[>»›]\s.*){2,}|>>\s*正文\s*$|\s[>»›]\s*正文\s*$"
@@ -159,7 +162,7 @@ def _is_caption(line: _Line, typical_gap: float) -> bool:
     text = line.text
     if len(text) > _CAPTION_MAX * 2:
         return False
-    if _CAPTION_MARKER.search(text) and len(text) <= _CAPTION_MAX * 2:
+    if _CAPTION_MARKER.search(furniture.simplified(text)) and len(text) <= _CAPTION_MAX * 2:
         return True
     if len(text) <= _CAPTION_MAX and _DATE_LEAD.match(text) and not ends_a_sentence(text):
         return True
@@ -211,7 +214,7 @@ def clean(raw: RawDocument) -> CleanedDocument:
     seen_content = False
     for position, line in enumerate(lines):
         text = line.text
-        if _RELATED_MARKER.match(text):
+        if _RELATED_MARKER.match(furniture.simplified(text)):
             result.chrome.extend(rest.text for rest in lines[position:])
             break
         short = len(text) <= 200
@@ -262,8 +265,9 @@ def _is_furniture_sized(text: str) -> bool:
 
 
 def _is_top_junk(text: str) -> bool:
-    """Above the story: the outlet's name, or an excerpt's `` date …`` line with a word of chrome after it."""
-    if furniture.is_outlet_name(text):
+    """Above the story: the outlet's name, a stamp (``新華社 | 2023-02-28 10:43:40``), or an excerpt's
+    `` date …`` line with a word of chrome after it."""
+    if furniture.is_outlet_name(text) or (furniture.is_date_stamp(text) and _is_furniture_sized(text)):
         return True
     return furniture.is_tool_date_line(text) and furniture.cjk_count(text) <= 6
 

@@ -20,7 +20,8 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MENU_WORDS = re.compile(
     r"手机版|网站导航|网站地图|app\s*下载|下载\s*app|客户端下载|下载客户端|关注我们|我要投稿|在线投稿|"
     r"不支持\s*flash|商务合作|分享工具|我要纠错|我来说两句|发表评论|全部评论|请输入验证码|举报/反馈|"
-    r"查看完整版本|标题导航|版面导航|请继续往下阅读|我是广告|^(登录|注册|订阅|广告|收藏|打印|关闭|返回|快讯|听新闻)$",
+    r"查看完整版本|标题导航|版面导航|请继续往下阅读|我是广告|确定不再关注|点击进入频道|查看精彩图片|订短信|"
+    r"^(登录|注册|订阅|广告|收藏|打印|关闭|返回|快讯|听新闻|关注|文章图片|分享|表情)$|^[•·]\s*\S{1,4}$",
     re.IGNORECASE,
 )
 # a newspaper's page line: 第A08版, 第CB-A07版, 当前版, 上一版 / 下一版, PDF版
@@ -50,7 +51,8 @@ _BYLINE = re.compile(
     r"(记者|通讯员|实习生)\s*[\u4e00-\u9fff]{2,3}(\s|$)|"
     r"(记者|通讯员).{0,30}([/／]\s*[文图]|供图|摄)|记者.{0,20}通讯员|"
     r"^(文|图|文\s*[/／]\s*图|图\s*[/／]\s*文|摄影|撰稿|编辑|责编|审核|[一二三]审)\s*[/／:：|]|"
-    r"^[(（][^()（）]{0,40}(供稿|供图|记者|通讯员)[^()（）]{0,40}[)）]$|[/／]\s*[\u4e00-\u9fff]{2,6}报导$"
+    r"^[(（][^()（）]{0,40}(供稿|供图|记者|通讯员)[^()（）]{0,40}[)）]$|[/／]\s*[\u4e00-\u9fff]{2,6}报导$|"
+    r"^[【\[(（]?\s*(责任编辑|编辑|责编|修改|作者|文字|撰文)\s*[:：][^】\])）:：]{0,12}[】\])）]?$"
 )
 _CAPTION = re.compile(
     r"^[▲△▼■]|^图为|^图\s*[:：/／]|[(（]\s*(资料图|资料照片|资料图片|图片来源|图\s*[/／]|[^()（）]{0,12}提供)[^()（）]*[)）]|"
@@ -69,8 +71,11 @@ def cjk_count(text: str) -> int:
 
 
 def is_markup_residue(text: str) -> bool:
-    """``|``, ``![]() |``, ``---|---|``: what is left of a table or an image once the markup is gone."""
+    """``|``, ``![]() |``, ``---|---|``, ``5.jpg``, a lone ``01``: what is left of a table, an image
+    or a list once the markup is gone."""
     stripped = text.replace(" ", "")
+    if re.fullmatch(r"\d{1,8}|[\w-]{1,40}\.(jpe?g|png|gif|webp)", stripped, re.IGNORECASE):
+        return True
     return bool(stripped) and not re.search(r"[0-9A-Za-z]", stripped) and not _CJK.search(stripped)
 
 

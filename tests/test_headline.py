@@ -209,3 +209,19 @@ def test_section_label_and_menu_bar_above_the_headline(tmp_path):
 
 def test_letter_spaced_notice_title_is_a_headline(tmp_path):
     assert cleaned(tmp_path, f"警 情 通 报\n{LEAD}\n").headline == "警 情 通 报"
+
+
+def test_page_furniture_between_headline_and_story_stays_out_of_the_text(tmp_path):
+    text = (
+        f"青山警方两天破获电动车盗窃案\n新华社 | 2024-03-05 10:43:40\n5.jpg\n文章图片\n{LEAD}\n01\n{MORE}\n"
+        "【责任编辑: 刘明】\n相關推薦\n青山警方再破一案\n"
+    )
+    document = cleaned(tmp_path, text)
+    assert document.paragraphs == [LEAD, MORE]
+    assert "【责任编辑: 刘明】" in document.bylines
+    assert {"新华社 | 2024-03-05 10:43:40", "5.jpg", "文章图片", "01", "青山警方再破一案"} <= set(document.chrome)
+
+
+def test_traditional_caption_marker_is_a_caption(tmp_path):
+    document = cleaned(tmp_path, f"青山警方两天破获电动车盗窃案\n{LEAD}\n(資料圖)\n{MORE}\n")
+    assert "(資料圖)" in document.captions
