@@ -20,7 +20,7 @@ HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline 
 _FULL_HEADLINE_CJK = 8  # shorter lines are more often a name than a headline
 _SUBJECT_MAX_CJK = 6  # a first half this short is the subject of the second: joined without a space
 HEADLINE_MAX_UNITS = 50  # characters, counting a run of Latin letters or digits as one
-_JOIN_PART_MAX = 16
+_JOIN_PART_MAX = 14  # a line longer than this is a whole headline, not half of one
 _HEAD_LINES = 25  # a headline stands among the first lines of a page
 _TALKED_ABOUT = 0.1  # share of a line's character pairs that the story's opening repeats
 _TOOL_DATE_CHROME_CJK = 10  # `` date 2026-01-27 聽新聞``: a word or two of chrome after the date
@@ -135,35 +135,34 @@ def choose_headline(
     ``kind_of`` names the lines the clean stage already recognises (``crumb``, ``chrome``,
     ``header``, ``date``) and returns ``None`` for the rest.
     """
-    candidates, crumbs, body_start = _head_region(lines, kind_of)
+    candidates, crumbs, body_start = _head_region(lines, blank_before, kind_of)
     opening = _story_opening(lines, body_start, kind_of)
     usable = [candidate for candidate in candidates if not candidate.outlet]
     for candidate in usable:
         candidate.overlap = talked_about(candidate.text, opening)
-    talked = [candidate for candidate in usable if candidate.overlap >= _TALKED_ABOUT]
-    return (
-        _first_headline(talked, usable, lines, blank_before)
-        or _labelled(lines)
-        or _first_headline(usable, usable, lines, blank_before)
-        or _from_crumbs(crumbs, lines, body_start)
+    talked = [_joined(c, usable, lines, blank_before) for c in usable if c.overlap >= _TALKED_ABOUT]
+    untalked = [_joined(c, usable, lines, blank_before) for c in usable if c.overlap < _TALKED_ABOUT]
+    crumb = _from_crumbs(crumbs, lines, body_start)
+    # a name-sized line (平安青山, a column or account name) gives way to anything fuller
+    ranked = (
+        [choice for choice in talked if _full(choice)],
+        [_labelled(lines)],
+        [crumb] if crumb and _full(crumb) else [],
+        talked,
+        [choice for choice in untalked if _full(choice)],
+        untalked,
+        [crumb],
     )
+    return next((choice for group in ranked for choice in group if choice is not None), None)
 
 
-def _first_headline(
-    pool: list[_Candidate], usable: list[_Candidate], lines: Sequence[str], blank_before: Sequence[int]
-) -> HeadlineChoice | None:
-    """The first candidate of ``pool`` as a headline, except that a name-sized line (平安青山, an
-    account or column name) gives way to a full headline under it."""
-    for position, candidate in enumerate(pool):
-        chosen = _joined(candidate, usable, lines, blank_before)
-        later_full = any(cjk_count(later.text) >= _FULL_HEADLINE_CJK for later in pool[position + 1 :])
-        if cjk_count(chosen.text) < _FULL_HEADLINE_CJK and later_full:
-            continue
-        return chosen
-    return None
+def _full(choice: HeadlineChoice) -> bool:
+    return cjk_count(choice.text) >= _FULL_HEADLINE_CJK
 
 
-def _head_region(lines: Sequence[str], kind_of: Callable[[str], str | None]) -> tuple[list[_Candidate], list[str], int]:
+def _head_region(
+    lines: Sequence[str], blank_before: Sequence[int], kind_of: Callable[[str], str | None]
+) -> tuple[list[_Candidate], list[str], int]:
     """Headline candidates and breadcrumbs above the story, and the index where the story starts.
 
     The region ends at the first line of running text, or at the date, source or byline line
@@ -182,7 +181,7 @@ def _head_region(lines: Sequence[str], kind_of: Callable[[str], str | None]) -> 
             check(text) for check in (furniture.is_tool_date_line, furniture.is_byline, furniture.is_date_stamp)
         )
         if closes:
-            if candidates:
+            if _headline_above(candidates, index, blank_before):
                 return candidates, crumbs, index + 1
             continue
         if kind == "chrome" or _LABEL.match(text):
@@ -195,6 +194,15 @@ def _head_region(lines: Sequence[str], kind_of: Callable[[str], str | None]) -> 
             continue
         return candidates, crumbs, index
     return candidates, crumbs, min(len(lines), _HEAD_LINES)
+
+
+def _headline_above(candidates: list[_Candidate], index: int, blank_before: Sequence[int]) -> bool:
+    """Whether the date, source or byline line at ``index`` stands under a headline: a full-length
+    candidate above it, or a shorter one right on top of it (a name above a date line is no headline)."""
+    candidates = [candidate for candidate in candidates if not candidate.outlet]
+    if any(cjk_count(candidate.text) >= _FULL_HEADLINE_CJK for candidate in candidates):
+        return True
+    return bool(candidates) and candidates[-1].index == index - 1 and blank_before[index] == 0
 
 
 def _is_furniture(text: str) -> bool:
@@ -231,8 +239,10 @@ def _joined(
     breaks = (
         following is not None
         and blank_before[following.index] == 0
+        # both halves belong to the story (an account name above a headline is no first half)
+        and min(candidate.overlap, following.overlap) >= _TALKED_ABOUT
         and _units(candidate.text) <= _JOIN_PART_MAX
-        and _units(following.text) <= _JOIN_PART_MAX + 4
+        and _units(following.text) <= _JOIN_PART_MAX
         # a repeated line is a whole headline; the line after it is its deck
         and sum(1 for line in lines if line.strip() == candidate.text) == 1
     )

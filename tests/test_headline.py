@@ -225,3 +225,18 @@ def test_page_furniture_between_headline_and_story_stays_out_of_the_text(tmp_pat
 def test_traditional_caption_marker_is_a_caption(tmp_path):
     document = cleaned(tmp_path, f"青山警方两天破获电动车盗窃案\n{LEAD}\n(資料圖)\n{MORE}\n")
     assert "(資料圖)" in document.captions
+
+
+def test_outlet_right_above_a_date_line_does_not_end_the_search(tmp_path):
+    text = f"青山日报\n2024-05-06 10:20:11\n青山警方两天破获电动车盗窃案\n来源:青山日报\n{LEAD}\n"
+    assert cleaned(tmp_path, text).headline == "青山警方两天破获电动车盗窃案"
+
+
+def test_name_above_a_whole_headline_is_not_its_first_half(tmp_path):
+    text = f"青山公安\n青山县公安局两天破获电动车盗窃案追回3辆\n{LEAD}\n"
+    assert cleaned(tmp_path, text).headline == "青山县公安局两天破获电动车盗窃案追回3辆"
+
+
+def test_headline_in_the_last_crumb_beats_a_column_name(tmp_path):
+    text = f"警务动态\n警务 > 资讯 >青山民警两天追回被盗电动车\n2024-03-05\n{LEAD}\n"
+    assert cleaned(tmp_path, text).headline == "青山民警两天追回被盗电动车"
