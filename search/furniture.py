@@ -152,14 +152,20 @@ def is_caption(text: str) -> bool:
 
 
 _DATE_STAMP = re.compile(
-    r"\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|(?<!\d)\d{1,2}:\d{2}(?!\d)|"
-    r"^\D{0,12}\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\D{0,12}$"
+    r"\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|(?<!\d)\d{1,2}:\d{2}(?!\d)"
 )
+_WRITTEN_DATE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_STAMP_WORDS_MAX = 6  # 2022年01月27日 星期四, 2006年3月16日 新消息报: a date and a word or two
 
 
 def is_date_stamp(text: str) -> bool:
-    """A line carrying a publication stamp (``2019-01-15 15:46 来源: 新华社``, ``02-26 18:35:30``)."""
-    return bool(_DATE_STAMP.search(simplified(text)))
+    """A line carrying a publication stamp (``2019-01-15 15:46 来源: 新华社``, ``02-26 18:35:30``,
+    ``2022年01月27日 星期四``), not a headline that names a day (``2024年1月1日青山县交通事故情况通报``)."""
+    folded = simplified(text)
+    if _DATE_STAMP.search(folded):
+        return True
+    written = _WRITTEN_DATE.search(folded)
+    return bool(written) and cjk_count(_WRITTEN_DATE.sub("", folded)) <= _STAMP_WORDS_MAX
 
 
 def is_tool_date_line(text: str) -> bool:

@@ -240,3 +240,9 @@ def test_name_above_a_whole_headline_is_not_its_first_half(tmp_path):
 def test_headline_in_the_last_crumb_beats_a_column_name(tmp_path):
     text = f"警务动态\n警务 > 资讯 >青山民警两天追回被盗电动车\n2024-03-05\n{LEAD}\n"
     assert cleaned(tmp_path, text).headline == "青山民警两天追回被盗电动车"
+
+
+def test_headline_naming_a_day_is_still_a_headline(tmp_path):
+    headline = "2024年1月1日青山县交通事故情况通报"
+    assert cleaned(tmp_path, f"{headline}\n{LEAD}\n").headline == headline
+    assert furniture.is_date_stamp("2022年01月27日 星期四")
