@@ -248,7 +248,7 @@ def clean(raw: RawDocument) -> CleanedDocument:
         if _is_byline(text) or (furniture.is_byline(text) and not ends_a_sentence(text)):
             result.bylines.append(text)
             continue
-        if _is_caption(line, typical_gap):
+        if _is_caption(line, typical_gap) or (not seen_content and furniture.is_caption(text)):
             result.captions.append(text)
             continue
         paragraphs.append(text)

@@ -246,3 +246,10 @@ def test_headline_naming_a_day_is_still_a_headline(tmp_path):
     headline = "2024年1月1日青山县交通事故情况通报"
     assert cleaned(tmp_path, f"{headline}\n{LEAD}\n").headline == headline
     assert furniture.is_date_stamp("2022年01月27日 星期四")
+
+
+def test_photo_caption_at_the_top_leaves_the_date_line_under_it_a_date_line(tmp_path):
+    text = f"民警在现场勘查。(青山警方提供)\n\n2025/09/03 16:51\n\n{LEAD}\n"
+    document = cleaned(tmp_path, text)
+    assert document.captions == ["民警在现场勘查。(青山警方提供)"]
+    assert document.date_line == "2025/09/03 16:51"
