@@ -65,7 +65,6 @@ _TRAILING_NAME = re.compile(r"\s*[(（]([\u4e00-\u9fff]{2,4}(\s+[\u4e00-\u9fff]{
 _GLUED_NAME = re.compile(r"^([\u4e00-\u9fff·]{1,4}?)(?=\d|[,，。、(（\s]|$)")
 _TERMINAL = set("。！？!?…；;：:")
 _CLOSERS = "”’」』）)》】\"' "
-_HEADLINE_MAX = 60
 _CAPTION_MAX = 60
 _HEADING_MAX = 30
 _FURNITURE_MAX = 40
@@ -224,7 +223,7 @@ def clean(raw: RawDocument) -> CleanedDocument:
             continue
         if position in headline_lines:
             continue
-        if short and (_CHROME.search(text) or furniture.is_page_chrome(text)):
+        if short and _CHROME.search(text):
             result.chrome.append(text)
             continue
         header = parse_header(text)
@@ -235,6 +234,9 @@ def clean(raw: RawDocument) -> CleanedDocument:
             if glued:
                 paragraphs.append(glued)
                 seen_content = True
+            continue
+        if furniture.is_page_chrome(text):
+            result.chrome.append(text)
             continue
         if not seen_content and _DATE_ONLY.match(text):
             result.date_line = text

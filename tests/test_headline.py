@@ -253,3 +253,8 @@ def test_photo_caption_at_the_top_leaves_the_date_line_under_it_a_date_line(tmp_
     document = cleaned(tmp_path, text)
     assert document.captions == ["民警在现场勘查。(青山警方提供)"]
     assert document.date_line == "2025/09/03 16:51"
+
+
+def test_author_header_line_is_still_a_header(tmp_path):
+    document = cleaned(tmp_path, f"青山警方两天破获电动车盗窃案\n作者: 刘明\n{LEAD}\n")
+    assert document.header == {"author": "刘明"}
