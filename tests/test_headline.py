@@ -258,3 +258,7 @@ def test_photo_caption_at_the_top_leaves_the_date_line_under_it_a_date_line(tmp_
 def test_author_header_line_is_still_a_header(tmp_path):
     document = cleaned(tmp_path, f"青山警方两天破获电动车盗窃案\n作者: 刘明\n{LEAD}\n")
     assert document.header == {"author": "刘明"}
+
+
+def test_headline_ending_in_news_is_not_an_outlet_name():
+    assert not furniture.is_outlet_name("警方辟谣一则假新闻")
