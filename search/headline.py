@@ -86,11 +86,16 @@ def _units(text: str) -> int:
 
 
 def tidy(text: str) -> str:
-    """A headline without what pages add around it: ``… - RTHK``, trailing table pipes, enclosing quotes."""
+    """A headline without what pages add around it: ``… - RTHK``, ``…_青山网``, trailing table pipes,
+    enclosing quotes."""
     text = _TRAILING_PIPES.sub("", text).strip()
     suffix = _SITE_SUFFIX.match(text)
     if suffix and cjk_count(suffix.group(1)) >= HEADLINE_MIN_CJK:
         text = suffix.group(1)
+    first, *sites = text.split("_")
+    # 青山警方破获盗窃案_新闻中心_青山网: a page title's channel and site after underscores
+    if sites and furniture.is_outlet_name(sites[-1]) and cjk_count(first) >= HEADLINE_MIN_CJK:
+        text = first.strip()
     quoted = _QUOTED.match(text)
     return quoted.group("inner").strip() if quoted else text
 

@@ -262,3 +262,8 @@ def test_author_header_line_is_still_a_header(tmp_path):
 
 def test_headline_ending_in_news_is_not_an_outlet_name():
     assert not furniture.is_outlet_name("警方辟谣一则假新闻")
+
+
+def test_page_title_with_channel_and_site_after_underscores():
+    assert tidy("青山警方破获盗窃案_新闻中心_青山网") == "青山警方破获盗窃案"
+    assert tidy("青山警方破获盗窃案_嫌疑人落网") == "青山警方破获盗窃案_嫌疑人落网"
