@@ -10,11 +10,16 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from search import furniture
+from search.headline import choose_headline, looks_like_breadcrumb
 from search.load import RawDocument
 from search.normalise import to_simplified
 
 # Lines after these markers belong to other articles or the site footer.
-_RELATED_MARKER = re.compile(r"^(相关新闻|相关阅读|延伸阅读|相关链接|推荐阅读|相关文章|热点推荐)\s*[>》:：]*\s*$")
+_RELATED_MARKER = re.compile(
+    r"^(相关新闻|相关阅读|延伸阅读|相关链接|推荐阅读|相关文章|热点推荐|相关推荐|为您推荐|新闻推荐|精彩推荐|精彩推送|"
+    r"猜你喜欢|热门推荐|文章评论|网友评论|最新评论|最热评论|标签云|版权声明|版权和免责申明|最新回应)\s*[>》:：]*\s*$"
+)
 _BREADCRUMB = re.compile(
     r"^(当前位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|现在位置)\s*[:：]|"
     r"^首页\s*[>»›/]|(\s[>»›]\s.*){2,}|>>\s*正文\s*$|\s[>»›]\s*正文\s*$"
@@ -60,9 +65,9 @@ _TRAILING_NAME = re.compile(r"\s*[(（]([\u4e00-\u9fff]{2,4}(\s+[\u4e00-\u9fff]{
 _GLUED_NAME = re.compile(r"^([\u4e00-\u9fff·]{1,4}?)(?=\d|[,，。、(（\s]|$)")
 _TERMINAL = set("。！？!?…；;：:")
 _CLOSERS = "”’」』）)》】\"' "
-_HEADLINE_MAX = 60
 _CAPTION_MAX = 60
 _HEADING_MAX = 30
+_FURNITURE_MAX = 40
 
 
 @dataclass
@@ -156,7 +161,7 @@ def _is_caption(line: _Line, typical_gap: float) -> bool:
     text = line.text
     if len(text) > _CAPTION_MAX * 2:
         return False
-    if _CAPTION_MARKER.search(text) and len(text) <= _CAPTION_MAX * 2:
+    if _CAPTION_MARKER.search(furniture.simplified(text)) and len(text) <= _CAPTION_MAX * 2:
         return True
     if len(text) <= _CAPTION_MAX and _DATE_LEAD.match(text) and not ends_a_sentence(text):
         return True
@@ -183,21 +188,40 @@ def _join_broken_paragraphs(paragraphs: list[str]) -> list[str]:
     return ["".join(pieces) for pieces in joined]
 
 
+def _kind_of(text: str) -> str | None:
+    """What the clean stage makes of a line before reading the story: the headline finder's view."""
+    if len(text) <= 200 and (_BREADCRUMB.search(text) or _SITE_NAME_LINE.match(text)):
+        return "crumb"
+    if len(text) <= 200 and _CHROME.search(text):
+        return "chrome"
+    if parse_header(text) is not None:
+        return "header"
+    return "date" if _DATE_ONLY.match(text) else None
+
+
 def clean(raw: RawDocument) -> CleanedDocument:
     result = CleanedDocument(raw)
     lines = _lines_with_gaps(raw.text)
     gaps = [line.blank_before for line in lines[1:]]
     typical_gap = statistics.median(gaps) if gaps else 0
+    choice = choose_headline([line.text for line in lines], [line.blank_before for line in lines], _kind_of)
+    headline_lines = set(choice.lines) if choice else set()
+    # what stands above a headline read from the page's own lines is the site's, not the story's
+    above_headline = min(choice.lines) if choice and choice.basis in ("line", "joined") else 0
+    result.headline = choice.text if choice else None
     paragraphs: list[str] = []
     seen_content = False
     for position, line in enumerate(lines):
         text = line.text
-        if _RELATED_MARKER.match(text):
+        if _RELATED_MARKER.match(furniture.simplified(text)):
             result.chrome.extend(rest.text for rest in lines[position:])
             break
         short = len(text) <= 200
-        if short and (_BREADCRUMB.search(text) or (not seen_content and _SITE_NAME_LINE.match(text))):
+        top_crumb = not seen_content and (_SITE_NAME_LINE.match(text) or looks_like_breadcrumb(text))
+        if short and (_BREADCRUMB.search(text) or top_crumb):
             result.breadcrumbs.append(text)
+            continue
+        if position in headline_lines:
             continue
         if short and _CHROME.search(text):
             result.chrome.append(text)
@@ -211,20 +235,22 @@ def clean(raw: RawDocument) -> CleanedDocument:
                 paragraphs.append(glued)
                 seen_content = True
             continue
+        if furniture.is_page_chrome(text):
+            result.chrome.append(text)
+            continue
         if not seen_content and _DATE_ONLY.match(text):
             result.date_line = text
             continue
-        at_top = not seen_content and result.headline is None and not paragraphs
-        if at_top and len(text) <= _HEADLINE_MAX and not text.rstrip(_CLOSERS).endswith("。"):
-            result.headline = text
+        if (position < above_headline and _is_furniture_sized(text)) or (not seen_content and _is_top_junk(text)):
+            result.chrome.append(text)
             continue
         if result.headline and result.subtitle is None and not paragraphs and re.match(r"^[—－-]{1,2}", text):
             result.subtitle = text.lstrip("—－- ").strip()
             continue
-        if _is_byline(text):
+        if _is_byline(text) or (furniture.is_byline(text) and not ends_a_sentence(text)):
             result.bylines.append(text)
             continue
-        if _is_caption(line, typical_gap):
+        if _is_caption(line, typical_gap) or (not seen_content and furniture.is_caption(text)):
             result.captions.append(text)
             continue
         paragraphs.append(text)
@@ -233,6 +259,19 @@ def clean(raw: RawDocument) -> CleanedDocument:
     paragraphs = _join_broken_paragraphs(paragraphs)
     result.paragraphs = _drop_repeats(paragraphs, result.headline)
     return result
+
+
+def _is_furniture_sized(text: str) -> bool:
+    """Short and not a sentence: a line above the headline that can only be the site's."""
+    return len(text) <= _FURNITURE_MAX and not re.search(r"[。！？!?]", text)
+
+
+def _is_top_junk(text: str) -> bool:
+    """Above the story: the outlet's name, a stamp (``新華社 | 2023-02-28 10:43:40``), or an excerpt's
+    `` date …`` line with a word of chrome after it."""
+    if furniture.is_outlet_name(text) or (furniture.is_date_stamp(text) and _is_furniture_sized(text)):
+        return True
+    return furniture.is_tool_date_line(text) and furniture.cjk_count(text) <= 6
 
 
 def _strip_inline_bylines(paragraphs: list[str], bylines: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from search.clean import CleanedDocument
 from search.crime_types import classify as crime_types_of
 from search.dates import ROC_OFFSET
 from search.gazetteer import Region
+from search.headline import derive_headline
 from search.normalise import fold_text
 from search.places import extract_region
 from search.publish_date import publish_date
@@ -65,11 +66,7 @@ def _title(cleaned: CleanedDocument) -> tuple[str, bool]:
         return cleaned.headline, False
     if cleaned.raw.html_title:
         return cleaned.raw.html_title, False
-    first = cleaned.paragraphs[0] if cleaned.paragraphs else cleaned.raw.path.stem
-    sentence = re.split(r"(?<=[。！？!?])", first, maxsplit=1)[0]
-    if len(sentence) > _TITLE_MAX:
-        sentence = sentence[:_TITLE_MAX].rstrip("，,、；;：: ") + "…"
-    return sentence, True
+    return derive_headline(cleaned.paragraphs, fallback=cleaned.raw.path.stem, limit=_TITLE_MAX), True
 
 
 def _report_year(title: str, paragraphs: list[str]) -> int | None:
