@@ -32,7 +32,7 @@ from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
-from search import gazetteer
+from search import coordination, gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.dates import parse_date
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts
@@ -84,6 +84,8 @@ class Hit:
     score: float | None
     snippet: str
     title_html: Markup = field(default=Markup(""), repr=False)
+    # the query's words (as typed) this release lacks: it is a partial match
+    missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -106,8 +108,13 @@ class SearchResult:
     took_ms: float
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
-    # "all": every word was required; "any": no release had them all, these have the most
+    # "all": every release listed has every word; "any": after those with every word (if any) come
+    # releases with most of them, each hit saying which it lacks
     mode: str = "all"
+    # how many of the ``total`` releases have every word
+    total_all_words: int | None = None
+    # query words naming a place that also matched releases located there: {"word", "region"}
+    places: list[dict[str, str]] = field(default_factory=list)
     # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
     also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
@@ -124,6 +131,8 @@ class SearchResult:
             "per_page": self.per_page,
             "took_ms": self.took_ms,
             "mode": self.mode,
+            "total_all_words": self.total if self.total_all_words is None else self.total_all_words,
+            "places": self.places,
             "also_matched": self.also_matched,
             "hits": [hit.as_dict() for hit in self.hits],
             "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
@@ -764,7 +773,8 @@ class SearchEngine:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
 
         searcher = self._current_searcher()
-        parsed, expanded = self._parse(q, ("title", "body"))
+        text, units = self._plain(q)
+        parsed, expanded = self._parse(text, ("title", "body"))
         terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
@@ -775,18 +785,24 @@ class SearchEngine:
         mode = "all"
         runs: dict[Any, list[int]] = {}
         parsed = resolve_gram_runs(searcher, parsed, runs)
+        plan = self._plan(searcher, units, columns, runs) if units and not browsing else None
         if browsing:
             docs, everything_scored = list(searcher.reader().all_doc_ids()), None
             matching = parsed
+        elif plan is not None:
+            # releases with every word first, then those with most of them (``coordination``)
+            docs, everything_scored = plan.docs, None
+            terms = sorted({*terms, *plan.part_texts()}, key=len, reverse=True)
         else:
-            matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs, matching=True)
+            matching = resolve_gram_runs(searcher, self._parse(text, ("body",))[0], runs, matching=True)
             docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
             if not docs:
-                # no release has every word: say so, and rank releases by how many they have
+                # a boolean query no release satisfies: rank releases by how many of its words they have
                 partial, partial_matching = _any_word(parsed), _any_word(matching)
                 if partial is not None and partial_matching is not None:
-                    mode, parsed, matching = "any", partial, partial_matching
+                    parsed, matching = partial, partial_matching
                     docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
+                    mode = "any" if docs else mode
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
         matched = apply_filters(columns, docs, region, date_range)
@@ -809,13 +825,16 @@ class SearchEngine:
         first = (page - 1) * per_page
         filtering = region is not None or date_range is not None
         datekeys = columns.datekeys
-        if by_date:
+        if plan is not None:
+            ranked = _ranked_by_tiers(searcher, plan, matched.both, first, wanted, datekeys, by_date)
+        elif by_date:
             # newest first; among equal dates, the most recently indexed first
             top = heapq.nlargest(wanted, matched.both, key=lambda doc: (datekeys[doc], doc))
             ranked = [(doc, None) for doc in top[first:]]
         elif everything_scored is not None:
             allowed = set(matched.both) if filtering else None
             scored = [(score, doc) for score, doc in everything_scored if allowed is None or doc in allowed]
+            scored = _completed(scored, matched.both, wanted, datekeys)
             best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
             ranked = [(doc, score) for score, doc in best[first:wanted]]
         else:
@@ -825,12 +844,21 @@ class SearchEngine:
             if matched.both:
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_words(parsed) is not None else wanted
                 top_n = _top_scored(searcher, parsed, matched.both, pool, datekeys)
+                top_n = _completed(top_n, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
+        total_all_words = len(matched.both)
+        if plan is not None:
+            for hit, (doc, _) in zip(hits, ranked, strict=True):
+                hit.missing = plan.missing(doc)
+            total_all_words = sum(map(plan.has_all, matched.both))
+            mode = "any" if total_all_words < len(matched.both) else "all"
         return SearchResult(
             query=q,
             total=len(matched.both),
+            total_all_words=total_all_words,
+            places=plan.places() if plan is not None else [],
             page=page,
             per_page=per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -840,6 +868,30 @@ class SearchEngine:
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
         )
+
+    def _plain(self, q: str) -> tuple[str, list[str] | None]:
+        """The query as searched (without operators joining nothing: ``诈骗 AND`` is 诈骗) and its
+        units when it is a plain query (``coordination``)."""
+        text = coordination.without_dangling_operators(_check_query_text(q))
+        return text, coordination.plain_units(text)
+
+    def _plan(
+        self, searcher: Searcher, units: list[str], columns: FacetColumns, runs: dict[Any, Any]
+    ) -> coordination.Plan | None:
+        """How a plain query's units, their parts and the places they name match (``coordination``)."""
+
+        def parse(text: str) -> tuple[wq.Query, wq.Query] | None:
+            scoring = self._parse(text, ("title", "body"))[0]
+            if scoring is wq.NullQuery:
+                return None
+            matching = resolve_gram_runs(searcher, self._parse(text, ("body",))[0], runs, matching=True)
+            return resolve_gram_runs(searcher, scoring, runs), matching
+
+        def located_in(places: list[str]) -> set[int]:
+            regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
+            return {doc for doc in searcher.reader().all_doc_ids() if region_ids[doc] in regions}
+
+        return coordination.make_plan(units, parse, lambda query: set(searcher.docs_for_query(query)), located_in)
 
     def _synonyms_found(
         self, searcher: Searcher, expanded: dict[str, tuple[str, ...]], matched: list[int], runs: dict[Any, Any]
@@ -1035,7 +1087,9 @@ def _with_proximity(
     beyond ``PROXIMITY_WINDOW`` positions: a rescoring window, as search engines do, since comparing
     positions in every matching release would cost more than the rest of the search."""
     words = _proximity_words(query)
-    window = ranked[: max(wanted, RESCORE_WINDOW)]
+    # a fixed window, whatever the page: a window growing with the page would reorder releases
+    # already shown on earlier pages
+    window = ranked[:RESCORE_WINDOW]
     if not words or not window:
         return ranked
     positions = _positions_in(searcher, words, sorted(doc for _, doc in window))
@@ -1076,6 +1130,44 @@ def _closeness(lists: list[list[int]]) -> float:
                 distance = min(distance, abs(neighbour - position))
         total += max(0.0, (PROXIMITY_WINDOW + 1 - distance) / PROXIMITY_WINDOW)
     return total / (len(lists) - 1)
+
+
+def _completed(
+    scored: list[tuple[float, int]], members: list[int], wanted: int, datekeys: Any
+) -> list[tuple[float, int]]:
+    """``scored`` followed, when it holds fewer than ``wanted``, by the ``members`` the scoring query
+    does not reach (a release matched through another field, a place or a synonym the scorer
+    skips), newest first, at score 0: every release counted in the total can be paged to."""
+    if len(scored) >= wanted or len(scored) >= len(members):
+        return scored
+    seen = {doc for _, doc in scored}
+    unscored = (doc for doc in members if doc not in seen)
+    rest = heapq.nlargest(wanted - len(scored), unscored, key=lambda doc: (datekeys[doc], doc))
+    return scored + [(0.0, doc) for doc in rest]
+
+
+def _ranked_by_tiers(
+    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool
+) -> list[tuple[int, float | None]]:
+    """Releases ``first`` to ``wanted`` of a coordinated query: tier by tier (every word, then most
+    of them), each tier by score (words close together raising it among releases with every word)
+    or newest first."""
+    scoring = plan.scoring_query()
+    together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
+    ranked: list[tuple[int, float | None]] = []
+    for complete, members in plan.tiers(docs):
+        needed = wanted - len(ranked)
+        if needed <= 0:
+            break
+        if by_date:
+            ranked += [(doc, None) for doc in heapq.nlargest(needed, members, key=lambda doc: (datekeys[doc], doc))]
+            continue
+        pool = max(needed, RESCORE_WINDOW) if complete and together is not None else needed
+        top = _completed(_top_scored(searcher, scoring, members, pool, datekeys), members, pool, datekeys)
+        if complete and together is not None:
+            top = _with_proximity(searcher, together, top, pool, datekeys)
+        ranked += [(doc, score) for score, doc in top[:needed]]
+    return ranked[first:wanted]
 
 
 def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[tuple[float, int]]:

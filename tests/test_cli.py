@@ -32,10 +32,15 @@ def test_query_json_shape(runner, sample_index):
     result = invoke(runner, sample_index, "query", "诈骗", "--json")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "hits", "facets"}
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "hits", "facets"} | {
+        "total_all_words",
+        "places",
+    }
     assert data["query"] == "诈骗" and data["total"] >= 3
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet"}
+    assert set(hit) == {"id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet"} | {
+        "missing"
+    }
     assert hit["date"] is None or len(hit["date"]) == 10
     assert {"district", "year"} <= set(data["facets"])
     for facet in ("district", "year"):

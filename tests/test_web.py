@@ -103,6 +103,8 @@ def test_api_search_returns_exactly_the_cli_shape(client, extended_engine):
         "per_page",
         "took_ms",
         "mode",
+        "total_all_words",
+        "places",
         "also_matched",
         "hits",
         "facets",
