@@ -280,6 +280,8 @@ def query_command(
         click.echo("No release has every word of the query; showing the best partial matches.")
     elif result.mode == "any":
         click.echo(f"{result.total_all_words} with every word of the query, then releases with some of them.")
+    if result.did_you_mean:
+        click.echo(f"Did you mean (without quotes and brackets): {result.did_you_mean}")
     for place in result.places:
         click.echo(f"{place['word']}: also releases located in {place['region']}")
     if result.also_matched:

@@ -43,6 +43,14 @@ def without_dangling_operators(text: str) -> str:
     return _DANGLING_START.sub("", _DANGLING_END.sub("", text))
 
 
+_QUOTES_AND_BRACKETS = re.compile(r"""["“”「」『』()（）\[\]{}]""")
+
+
+def without_quotes_and_brackets(text: str) -> str:
+    """The query's words alone: what to offer when its quotes or brackets make it fail."""
+    return " ".join(_QUOTES_AND_BRACKETS.sub(" ", text).split())
+
+
 def tokens(text: str) -> list[str]:
     """The query's tokens: a quoted phrase is one."""
     return _TOKEN.findall(text)

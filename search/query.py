@@ -115,6 +115,8 @@ class SearchResult:
     total_all_words: int | None = None
     # query words naming a place that also matched releases located there: {"word", "region"}
     places: list[dict[str, str]] = field(default_factory=list)
+    # the query without its quotes and brackets, when with them it finds nothing and without them it does
+    did_you_mean: str | None = None
     # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
     also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
@@ -133,6 +135,7 @@ class SearchResult:
             "mode": self.mode,
             "total_all_words": self.total if self.total_all_words is None else self.total_all_words,
             "places": self.places,
+            "did_you_mean": self.did_you_mean,
             "also_matched": self.also_matched,
             "hits": [hit.as_dict() for hit in self.hits],
             "facets": {name: [asdict(value) for value in values] for name, values in self.facets.items()},
@@ -773,7 +776,13 @@ class SearchEngine:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
 
         searcher = self._current_searcher()
-        text, units = self._plain(q)
+        try:
+            text, units = self._plain(q)
+        except QueryError as error:
+            suggestion = coordination.without_quotes_and_brackets(q)
+            if suggestion and suggestion != q.strip() and "unbalanced" in str(error):
+                raise QueryError(f"{error} — or search without quotes and brackets: {suggestion}") from None
+            raise
         parsed, expanded = self._parse(text, ("title", "body"))
         terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
@@ -857,6 +866,7 @@ class SearchEngine:
         return SearchResult(
             query=q,
             total=len(matched.both),
+            did_you_mean=self._without_quotes(q, len(matched.both), district, date_from, date_to),
             total_all_words=total_all_words,
             places=plan.places() if plan is not None else [],
             page=page,
@@ -868,6 +878,17 @@ class SearchEngine:
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
         )
+
+    def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:
+        """The query without quotes and brackets, when with them it finds nothing and without
+        them it finds something (a phrase typed in quotes that no release has word for word)."""
+        suggestion = coordination.without_quotes_and_brackets(q)
+        if total or not suggestion or suggestion == " ".join(q.split()):
+            return None
+        try:
+            return suggestion if self.search(suggestion, district, *dates, per_page=1).total else None
+        except QueryError:
+            return None
 
     def _plain(self, q: str) -> tuple[str, list[str] | None]:
         """The query as searched (without operators joining nothing: ``诈骗 AND`` is 诈骗) and its

@@ -35,6 +35,7 @@ def test_query_json_shape(runner, sample_index):
     assert set(data) == {"query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "hits", "facets"} | {
         "total_all_words",
         "places",
+        "did_you_mean",
     }
     assert data["query"] == "诈骗" and data["total"] >= 3
     hit = data["hits"][0]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from search.cli import main
 from search.coordination import places_named, plain_units, without_dangling_operators, word_parts
-from search.query import SearchEngine
+from search.query import QueryError, SearchEngine
 from search.sync import sync
 from tests.conftest import SEEDS
 from tests.synthetic import write_releases
@@ -122,6 +122,21 @@ def test_units_and_parts():
     assert word_parts("电动车盗窃团伙") == ["电动车", "盗窃", "团伙"]
     assert word_parts("命案积案") == ["命案", "积案"]
     assert word_parts("公安局") == [] and word_parts('"命案积案"') == []
+
+
+# --- did you mean ---------------------------------------------------------------------------
+
+
+def test_a_query_its_quotes_make_fail_is_offered_without_them(coordinated):
+    result = coordinated.search('"电动车团伙"')  # no release says it word for word
+    assert result.total == 0 and result.did_you_mean == "电动车团伙"
+    assert coordinated.search("电动车团伙").total > 0
+    assert coordinated.search('"电动车盗窃团伙"').did_you_mean is None  # it finds something
+    app = create_app({"INDEX_DIR": str(coordinated.index_dir), "TESTING": True})
+    page = app.test_client().get("/", query_string={"q": '"电动车团伙"'}).get_data(as_text=True)
+    assert 'id="did-you-mean"' in page and "电动车团伙</a>" in page
+    with pytest.raises(QueryError, match="without quotes and brackets: 盗窃 电动车"):
+        coordinated.search("(盗窃 电动车")
 
 
 # --- places are places ----------------------------------------------------------------------

@@ -105,6 +105,7 @@ def test_api_search_returns_exactly_the_cli_shape(client, extended_engine):
         "mode",
         "total_all_words",
         "places",
+        "did_you_mean",
         "also_matched",
         "hits",
         "facets",
