@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from search import gazetteer
-from search.analysis import common_place_words, query_words
+from search.analysis import common_place_words, query_words, stop_words
 from search.normalise import fold_text
 
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 # a part found in a release counts this much of a whole unit's score (it already ranks lower)
 PART_BOOST = 0.5
 _TOKEN = re.compile(r'"[^"]*"|[^\s"]+')
-# syntax that makes the query boolean: brackets, ranges, single-quoted terms, a field with a phrase
-_BOOLEAN_SYNTAX = re.compile(r"""[()\[\]{}']|:\s*"|\^""")
+# syntax that makes the query boolean: brackets, ranges, single-quoted terms, boosts, a field (a
+# restriction the user asked for, not a word that may be missing), a word marked + or -
+_BOOLEAN_SYNTAX = re.compile(r"""[()\[\]{}':^]|(?:^|\s)[+-]""")
 
 
 _DANGLING_END = re.compile(r"(?:\s+(?:AND|OR|NOT|ANDNOT|ANDMAYBE))+\s*$")
@@ -63,7 +64,13 @@ def plain_units(text: str) -> list[str] | None:
         return None
     if _BOOLEAN_SYNTAX.search(" ".join(token for token in found if not token.startswith('"'))):
         return None
-    return found
+    # stop words alone (的) are not indexed: nothing a release could lack
+    return [token for token in found if not _stop_words_only(token)] or found
+
+
+def _stop_words_only(token: str) -> bool:
+    words = query_words(fold_text(token))
+    return not is_quoted(token) and bool(words) and all(word.text in stop_words() for word in words)
 
 
 def is_quoted(unit: str) -> bool:

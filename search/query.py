@@ -805,7 +805,7 @@ class SearchEngine:
         else:
             matching = resolve_gram_runs(searcher, self._parse(text, ("body",))[0], runs, matching=True)
             docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
-            if not docs:
+            if not docs and units is None:
                 # a boolean query no release satisfies: rank releases by how many of its words they have
                 partial, partial_matching = _any_word(parsed), _any_word(matching)
                 if partial is not None and partial_matching is not None:
@@ -857,7 +857,8 @@ class SearchEngine:
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
-        total_all_words = len(matched.both)
+        # a boolean query's partial matches (mode "any") have not every word
+        total_all_words = len(matched.both) if mode == "all" else 0
         if plan is not None:
             for hit, (doc, _) in zip(hits, ranked, strict=True):
                 hit.missing = plan.missing(doc)
@@ -894,7 +895,8 @@ class SearchEngine:
         """The query as searched (without operators joining nothing: ``诈骗 AND`` is 诈骗) and its
         units when it is a plain query (``coordination``)."""
         text = coordination.without_dangling_operators(_check_query_text(q))
-        return text, coordination.plain_units(text)
+        units = coordination.plain_units(text)
+        return (" ".join(units) if units else text), units
 
     def _plan(
         self, searcher: Searcher, units: list[str], columns: FacetColumns, runs: dict[Any, Any]

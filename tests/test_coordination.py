@@ -111,12 +111,15 @@ def test_a_quoted_phrase_stays_exact(coordinated):
 
 def test_boolean_queries_keep_their_logic(coordinated):
     assert plain_units("盗窃 OR 抢劫") is None and plain_units("(盗窃 抢劫)") is None
+    # a field or a word marked - is a restriction the user asked for
+    assert plain_units("district:威县 抢劫") is None and plain_units("抢劫 -威县") is None
+    assert names(coordinated.search("district:威县 抢劫")) == ["weixian"]
     result = coordinated.search("抢劫 NOT 威县")
     assert names(result) == ["tianjin_hebei_district"] and result.mode == "all"
 
 
 def test_units_and_parts():
-    assert plain_units('电动车 "盗窃 团伙" title:平安') == ["电动车", '"盗窃 团伙"', "title:平安"]
+    assert plain_units('电动车 "盗窃 团伙" 诈*') == ["电动车", '"盗窃 团伙"', "诈*"]
     assert without_dangling_operators("诈骗 AND") == "诈骗"
     assert without_dangling_operators("OR 诈骗 NOT") == "诈骗"
     assert word_parts("电动车盗窃团伙") == ["电动车", "盗窃", "团伙"]
