@@ -166,9 +166,11 @@ class Plan:
             grouped[self.key(doc)].append(doc)
         return [(key[0] == len(self.units), sorted(grouped[key])) for key in sorted(grouped, reverse=True)]
 
-    def scoring_query(self) -> wq.Query:
+    def scoring_query(self, complete: bool) -> wq.Query:
+        """What scores a tier: the units; below the releases with every unit, their parts too."""
         clauses = [unit.query for unit in self.units]
-        clauses += [query.with_boost(PART_BOOST) for unit in self.units for query, _ in unit.parts]
+        if not complete:
+            clauses += [wq.Or([query], boost=PART_BOOST) for unit in self.units for query, _ in unit.parts]
         return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
     def part_texts(self) -> list[str]:
@@ -186,23 +188,23 @@ def region_docs(region_ids: list[int], regions: set[int]) -> set[int]:
 
 def make_plan(
     units: list[str],
-    parse: Callable[[str], tuple[wq.Query, wq.Query] | None],
+    parse: Callable[[str, bool], tuple[wq.Query, wq.Query] | None],
     matches: Callable[[wq.Query], set[int]],
     located_in: Callable[[list[str]], set[int]],
 ) -> Plan | None:
     """The plan for a plain query's units, or None when plain matching says it all (one unit with
-    neither parts nor a place). ``parse`` gives a text's scoring and matching queries (None when it
-    has no searchable word), ``matches`` the releases a matching query finds, ``located_in`` the
-    releases located within a region."""
+    neither parts nor a place). ``parse`` gives a unit's (or with True, a part's) scoring and
+    matching queries (None when it has no searchable word), ``matches`` the releases a matching
+    query finds, ``located_in`` the releases located within regions."""
     planned: list[Unit] = []
     for label in units:
-        parsed = parse(label)
+        parsed = parse(label, False)
         if parsed is None:
             continue
         scoring, matching = parsed
         unit = Unit(label, scoring, matches(matching))
         for part in word_parts(label):
-            parsed_part = parse(part)
+            parsed_part = parse(part, True)
             if parsed_part is not None:
                 unit.parts.append((parsed_part[0], matches(parsed_part[1])))
                 unit.part_labels.append(part)

@@ -179,8 +179,11 @@ class ChineseQueryParser(QueryParser):
     its parts in sequence, so it is found however jieba split the same characters in a document.
     """
 
-    def __init__(self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None):
+    def __init__(
+        self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None, widen: bool = True
+    ):
         super().__init__(None, schema, phraseclass=self._quoted_phrase)
+        self.widen = widen  # by synonyms
         self._quotes: list[tuple[int, int, str]] = []
         self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
         self._words_per_field: dict[str, int] = {}
@@ -233,7 +236,7 @@ class ChineseQueryParser(QueryParser):
 
     def _widened(self, fieldname: str, text: str, query: wq.Query) -> wq.Query:
         """``query`` or any synonym of ``text`` (each matched as its exact character sequence)."""
-        synonyms = expansions_of(text)
+        synonyms = expansions_of(text) if self.widen else ()
         if not synonyms:
             return query
         self.expanded[text] = synonyms
@@ -719,13 +722,15 @@ class SearchEngine:
         """
         return self._parse(text, fields)[0]
 
-    def _parse(self, text: str, fields: tuple[str, ...]) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
-        """The query and the synonyms its words were widened to."""
+    def _parse(
+        self, text: str, fields: tuple[str, ...], widen: bool = True
+    ) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
+        """The query and the synonyms its words were widened to (``widen``: by synonyms at all)."""
         cleaned = _check_query_text(text)
         if not cleaned:
             return wq.Every(), {}
         schema = self._current_searcher().schema
-        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0})
+        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0}, widen=widen)
         try:
             parsed = parser.parse(cleaned)
         except SynonymFileError as error:
@@ -794,7 +799,7 @@ class SearchEngine:
         mode = "all"
         runs: dict[Any, list[int]] = {}
         parsed = resolve_gram_runs(searcher, parsed, runs)
-        plan = self._plan(searcher, units, columns, runs) if units and not browsing else None
+        plan = self._plan(searcher, units, columns, runs, parsed) if units and not browsing else None
         if browsing:
             docs, everything_scored = list(searcher.reader().all_doc_ids()), None
             matching = parsed
@@ -899,16 +904,21 @@ class SearchEngine:
         return (" ".join(units) if units else text), units
 
     def _plan(
-        self, searcher: Searcher, units: list[str], columns: FacetColumns, runs: dict[Any, Any]
+        self, searcher: Searcher, units: list[str], columns: FacetColumns, runs: dict[Any, Any], parsed: wq.Query
     ) -> coordination.Plan | None:
-        """How a plain query's units, their parts and the places they name match (``coordination``)."""
+        """How a plain query's units, their parts and the places they name match (``coordination``);
+        ``parsed``: the whole query, resolved (the one unit's query when there is one)."""
 
-        def parse(text: str) -> tuple[wq.Query, wq.Query] | None:
-            scoring = self._parse(text, ("title", "body"))[0]
+        def parse(text: str, part: bool) -> tuple[wq.Query, wq.Query] | None:
+            # parts are a fallback: matched as typed, not widened by synonyms (a cost for little)
+            if len(units) == 1 and text == units[0]:
+                scoring = parsed
+            else:
+                scoring = resolve_gram_runs(searcher, self._parse(text, ("title", "body"), widen=not part)[0], runs)
             if scoring is wq.NullQuery:
                 return None
-            matching = resolve_gram_runs(searcher, self._parse(text, ("body",))[0], runs, matching=True)
-            return resolve_gram_runs(searcher, scoring, runs), matching
+            matching = self._parse(text, ("body",), widen=not part)[0]
+            return scoring, resolve_gram_runs(searcher, matching, runs, matching=True)
 
         def located_in(places: list[str]) -> set[int]:
             regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
@@ -1175,7 +1185,6 @@ def _ranked_by_tiers(
     """Releases ``first`` to ``wanted`` of a coordinated query: tier by tier (every word, then most
     of them), each tier by score (words close together raising it among releases with every word)
     or newest first."""
-    scoring = plan.scoring_query()
     together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
     ranked: list[tuple[int, float | None]] = []
     for complete, members in plan.tiers(docs):
@@ -1186,6 +1195,7 @@ def _ranked_by_tiers(
             ranked += [(doc, None) for doc in heapq.nlargest(needed, members, key=lambda doc: (datekeys[doc], doc))]
             continue
         pool = max(needed, RESCORE_WINDOW) if complete and together is not None else needed
+        scoring = plan.scoring_query(complete)
         top = _completed(_top_scored(searcher, scoring, members, pool, datekeys), members, pool, datekeys)
         if complete and together is not None:
             top = _with_proximity(searcher, together, top, pool, datekeys)
