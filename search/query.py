@@ -1186,13 +1186,25 @@ def _ranked_by_tiers(
     of them), each tier by score (words close together raising it among releases with every word)
     or newest first."""
     together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
-    ranked: list[tuple[int, float | None]] = []
+    tiers, reached = [], 0
     for complete, members in plan.tiers(docs):
-        needed = wanted - len(ranked)
-        if needed <= 0:
+        if reached >= wanted:
             break
+        tiers.append((complete, members))
+        reached += len(members)
+    # the partial tiers shown are scored in one pass over the postings (None: not term by term)
+    partial = sorted(doc for complete, members in tiers if not complete for doc in members)
+    tallied = _tally_scores(searcher, plan.scoring_query(False), partial) if partial and not by_date else None
+    ranked: list[tuple[int, float | None]] = []
+    for complete, members in tiers:
+        needed = wanted - len(ranked)
         if by_date:
             ranked += [(doc, None) for doc in heapq.nlargest(needed, members, key=lambda doc: (datekeys[doc], doc))]
+            continue
+        if not complete and tallied is not None:
+            scores = tallied  # releases it does not reach score 0, newest first, as ``_completed`` orders them
+            best = heapq.nlargest(needed, members, key=lambda doc: (round(scores.get(doc, 0.0), 6), datekeys[doc], doc))
+            ranked += [(doc, scores.get(doc, 0.0)) for doc in best]
             continue
         pool = max(needed, RESCORE_WINDOW) if complete and together is not None else needed
         scoring = plan.scoring_query(complete)
