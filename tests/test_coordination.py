@@ -218,7 +218,7 @@ def test_total_is_what_paging_to_the_end_lists(paging_engine, sort):
         assert len(ids) == len(set(ids)) == paging_engine.search(query, sort=sort).total, query
 
 
-def test_total_is_what_paging_lists_over_the_api_and_the_cli(paging_engine):
+def test_total_is_what_paging_lists_over_the_api_the_cli_and_the_page(paging_engine):
     client = create_app({"INDEX_DIR": str(paging_engine.index_dir), "TESTING": True}).test_client()
     runner = CliRunner()
     for query in ["诈骗 九龙坡", "电信诈骗", "重庆 盗窃", "公安 火星"]:
@@ -231,3 +231,9 @@ def test_total_is_what_paging_lists_over_the_api_and_the_cli(paging_engine):
             args = ["--index", str(paging_engine.index_dir), "query", query, "--page", str(page), "--json"]
             cli_ids += [hit["id"] for hit in json.loads(runner.invoke(main, args).stdout)["hits"]]
         assert len(set(api_ids)) == len(api_ids) == total == len(set(cli_ids)), query
+        page_ids: list[str] = []
+        for page in range(1, -(-total // 10) + 1):
+            html = client.get("/", query_string={"q": query, "page": page}).get_data(as_text=True)
+            assert f'<strong id="total">{total}</strong>' in html
+            page_ids += re.findall(r'<h3><a href="/doc/([0-9a-f]{16})', html)
+        assert set(page_ids) == set(api_ids) and len(page_ids) == total, query
