@@ -98,9 +98,9 @@ def word_parts(unit: str) -> list[str]:
 
 def places_named(word: str) -> list[str]:
     """The official names of the province, city or counties ``word`` names (河北 → 河北省, 邢台 →
-    邢台市, 萬州 → 万州区, 嘉義 → 嘉义县 and 嘉义市), or none. A province or city wins over a district
-    of the same short name (河北 is the province, not Tianjin's 河北区); a district name that is also
-    an everyday word (公安, 和平, 城区) is not taken for a place."""
+    邢台市, 萬州 → 万州区, 嘉義 → 嘉义县 and 嘉义市), or none. A province wins over a district of the
+    same short name (河北 is the province, not Tianjin's 河北区); a district name that is also an
+    everyday word (公安, 和平, 城区) is not taken for a place."""
     if is_quoted(word) or ":" in word or not word:
         return []
     folded = fold_text(word)
@@ -109,12 +109,13 @@ def places_named(word: str) -> list[str]:
     if province is not None:
         return [province.province]
     city = places.city_named(folded)
-    if city is not None and city.city:
-        return [city.city]
+    cities = [city.city] if city is not None and city.city else []
     stem = folded[:-1] if folded[-1:] in "区县市旗" else folded
     if len(stem) < 2 or folded in common_place_words():
-        return []
-    return sorted({region.district for region in places.districts_named(folded) if region.district})
+        return cities
+    # a city and districts of the same name (朝阳市, Beijing's 朝阳区): the word names them all
+    districts = sorted({region.district for region in places.districts_named(folded) if region.district})
+    return cities + [district for district in districts if district not in cities]
 
 
 @dataclass
