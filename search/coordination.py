@@ -38,9 +38,9 @@ _DANGLING_START = re.compile(r"^\s*(?:(?:AND|OR|ANDNOT|ANDMAYBE)\s+)+")
 
 def without_dangling_operators(text: str) -> str:
     """``text`` without operators that join nothing: a trailing ``AND`` (``诈骗 AND``) or a
-    leading ``OR`` is typed by mistake, not a search for the word "and"."""
+    leading ``OR`` is typed by mistake, not a search for the word "and" (alone, it is the word)."""
     if text.strip() in OPERATORS:
-        return ""
+        return text
     return _DANGLING_START.sub("", _DANGLING_END.sub("", text))
 
 

@@ -1115,7 +1115,7 @@ def _proximity_words(query: wq.Query) -> list[str] | None:
 def _with_proximity(
     searcher: Searcher, query: wq.Query, ranked: list[tuple[float, int]], wanted: int, datekeys: Any
 ) -> list[tuple[float, int]]:
-    """Raise the scores of the best ``RESCORE_WINDOW`` (or ``wanted``) releases where the words of a
+    """Raise the scores of the best ``RESCORE_WINDOW`` releases (whatever the page) where the words of a
     multi-word query stand close together — up to ``PROXIMITY_BOOST`` more when adjacent, nothing
     beyond ``PROXIMITY_WINDOW`` positions: a rescoring window, as search engines do, since comparing
     positions in every matching release would cost more than the rest of the search."""

@@ -122,6 +122,7 @@ def test_units_and_parts():
     assert plain_units('电动车 "盗窃 团伙" 诈*') == ["电动车", '"盗窃 团伙"', "诈*"]
     assert without_dangling_operators("诈骗 AND") == "诈骗"
     assert without_dangling_operators("OR 诈骗 NOT") == "诈骗"
+    assert without_dangling_operators("AND") == "AND"  # alone, it is the word
     assert word_parts("电动车盗窃团伙") == ["电动车", "盗窃", "团伙"]
     assert word_parts("命案积案") == ["命案", "积案"]
     assert word_parts("公安局") == [] and word_parts('"命案积案"') == []
