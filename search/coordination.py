@@ -197,6 +197,8 @@ def make_plan(
     neither parts nor a place). ``parse`` gives a unit's (or with True, a part's) scoring and
     matching queries (None when it has no searchable word), ``matches`` the releases a matching
     query finds, ``located_in`` the releases located within regions."""
+    if len(units) == 1 and not word_parts(units[0]) and not places_named(units[0]):
+        return None  # before any search: one plain word
     planned: list[Unit] = []
     for label in units:
         parsed = parse(label, False)

@@ -240,6 +240,14 @@ class ChineseQueryParser(QueryParser):
         if not synonyms:
             return query
         self.expanded[text] = synonyms
+        # a synonym holding the word or another synonym (扫黑除恶 beside 扫黑) finds nothing more,
+        # since each is matched as its characters anywhere: searching it would only cost
+        shorter = [word for word in (text, *synonyms) if is_ideograph_run(word)]
+        synonyms = tuple(
+            synonym
+            for synonym in synonyms
+            if not (is_ideograph_run(synonym) and any(word != synonym and word in synonym for word in shorter))
+        )
         alternatives = [_sequence_query(fieldname, query_words(synonym)) for synonym in synonyms]
         return wq.Or([query, *(alternative.with_boost(SYNONYM_BOOST) for alternative in alternatives)])
 
