@@ -35,6 +35,9 @@ RELEASES = {
     "weixian": release(
         "威县公安局破获一起抢劫案", "2024-05-01", "近日,威县公安局刑警大队破获一起抢劫案,抓获犯罪嫌疑人2名。"
     ),
+    "campaign_old_name": release(
+        "打黑除恶专项行动取得成效", "2012-06-01", "今年以来,某市公安局深入开展打黑除恶专项行动。"
+    ),
     "tianjin_hebei_district": release(
         "天津市公安局河北分局开展巡逻", "2024-06-01", "天津市公安局河北分局在河北区开展夜间巡逻,抓获抢劫嫌疑人1名。"
     ),
@@ -126,6 +129,17 @@ def test_units_and_parts():
     assert word_parts("电动车盗窃团伙") == ["电动车", "盗窃", "团伙"]
     assert word_parts("命案积案") == ["命案", "积案"]
     assert word_parts("公安局") == [] and word_parts('"命案积案"') == []
+
+
+# --- the words people use ------------------------------------------------------------------
+
+
+def test_a_synonym_holding_a_shorter_one_is_still_found(coordinated):
+    # 打黑除恶 is not searched beside 打黑 (its characters hold them), yet the release is found
+    for query in ("扫黑", "扫黑除恶", "掃黑除惡"):
+        result = coordinated.search(query)
+        assert names(result) == ["campaign_old_name"], query
+        assert "打黑除恶" in result.also_matched and result.mode == "all"
 
 
 # --- did you mean ---------------------------------------------------------------------------
