@@ -312,8 +312,14 @@ def query_command(
             f"The date filter hides {result.undated} release{'s' if result.undated != 1 else ''} "
             "whose date is unknown; add --include-undated to see them."
         )
-    if result.mode == "any":
+    if result.mode == "any" and not result.total_all_words:
         click.echo("No release has every word of the query; showing the best partial matches.")
+    elif result.mode == "any":
+        click.echo(f"{result.total_all_words} with every word of the query, then releases with some of them.")
+    if result.did_you_mean:
+        click.echo(f"Did you mean (without quotes and brackets): {result.did_you_mean}")
+    for place in result.places:
+        click.echo(f"{place['word']}: also releases located in {place['region']}")
     if result.also_matched:
         click.echo(f"Also matched: {', '.join(result.also_matched)}")
     for number, hit in enumerate(result.hits, start=shown_from):
@@ -322,6 +328,8 @@ def query_command(
         click.echo(f"\n{number}. {title}", color=colour)
         click.echo(f"   {hit.date or '日期不详'} · {place} · {_printable(hit.source) or '来源不详'} · id {hit.id}")
         click.echo(f"   {_terminal_text(hit.snippet, colour)}", color=colour)
+        if hit.missing:
+            click.echo(f"   missing: {', '.join(hit.missing)}")
     if result.total == 0 and (district or date_from or date_to):
         click.echo("No results: try removing the district or date filters.")
 

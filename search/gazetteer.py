@@ -128,6 +128,8 @@ class Gazetteer:
         self.cities: dict[str, Region] = {}
         self.provinces: dict[str, Region] = {}
         self.city_aliases: dict[str, str] = {}
+        # 嘉义 names both 嘉义县 and 嘉义市; city_aliases keeps the one a filter means
+        self._every_city_named: dict[str, list[str]] = {}
         self.province_aliases: dict[str, str] = {}
         for region in regions:
             if region.district is None:
@@ -157,6 +159,7 @@ class Gazetteer:
         self.cities[city.city] = city
         for alias in [city.city, *short_forms(city.city, _CITY_SUFFIXES)]:
             self.city_aliases.setdefault(alias, city.city)
+            self._every_city_named.setdefault(alias, []).append(city.city)
         self._add_province(city)
 
     def _add_province(self, region: Region) -> None:
@@ -189,6 +192,13 @@ class Gazetteer:
         if canonical in self.cities:
             return self.cities[canonical]
         return Region(self.provinces[canonical].code, None, canonical, canonical)
+
+    def cities_named(self, name: str) -> list[str]:
+        """Every city a (folded) name or short form can mean, in name order; none where the name
+        is a province's (海南)."""
+        if name not in self.city_aliases:
+            return []
+        return sorted(self._every_city_named.get(name, [self.city_aliases[name]]))
 
     def province_named(self, name: str) -> Region | None:
         canonical = self.province_aliases.get(name)

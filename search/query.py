@@ -32,7 +32,7 @@ from whoosh.qparser import MultifieldPlugin, QueryParser
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
-from search import gazetteer
+from search import coordination, gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.dates import parse_date
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
@@ -85,6 +85,8 @@ class Hit:
     snippet: str
     crime_types: list[str] = field(default_factory=list)
     title_html: Markup = field(default=Markup(""), repr=False)
+    # the query's words (as typed) this release lacks: it is a partial match
+    missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -107,8 +109,15 @@ class SearchResult:
     took_ms: float
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
-    # "all": every word was required; "any": no release had them all, these have the most
+    # "all": every release listed has every word; "any": after those with every word (if any) come
+    # releases with most of them, each hit saying which it lacks
     mode: str = "all"
+    # how many of the ``total`` releases have every word
+    total_all_words: int | None = None
+    # query words naming a place that also matched releases located there: {"word", "region"}
+    places: list[dict[str, str]] = field(default_factory=list)
+    # the query without its quotes and brackets, when with them it finds nothing and without them it does
+    did_you_mean: str | None = None
     # synonyms of the query's words that matching releases use (詐欺 for 诈骗)
     also_matched: list[str] = field(default_factory=list)
     highlight_terms: list[str] = field(default_factory=list, repr=False)
@@ -128,6 +137,9 @@ class SearchResult:
             "per_page": self.per_page,
             "took_ms": self.took_ms,
             "mode": self.mode,
+            "total_all_words": self.total if self.total_all_words is None else self.total_all_words,
+            "places": self.places,
+            "did_you_mean": self.did_you_mean,
             "also_matched": self.also_matched,
             "undated": self.undated,
             "hits": [hit.as_dict() for hit in self.hits],
@@ -193,8 +205,11 @@ class ChineseQueryParser(QueryParser):
     its parts in sequence, so it is found however jieba split the same characters in a document.
     """
 
-    def __init__(self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None):
+    def __init__(
+        self, fieldnames: list[str], schema: Any, fieldboosts: dict[str, float] | None = None, widen: bool = True
+    ):
         super().__init__(None, schema, phraseclass=self._quoted_phrase)
+        self.widen = widen  # by synonyms
         self._quotes: list[tuple[int, int, str]] = []
         self.add_plugin(MultifieldPlugin(fieldnames, fieldboosts=fieldboosts))
         self._words_per_field: dict[str, int] = {}
@@ -251,10 +266,18 @@ class ChineseQueryParser(QueryParser):
 
     def _widened(self, fieldname: str, text: str, query: wq.Query) -> wq.Query:
         """``query`` or any synonym of ``text`` (each matched as its exact character sequence)."""
-        synonyms = expansions_of(text)
+        synonyms = expansions_of(text) if self.widen else ()
         if not synonyms:
             return query
         self.expanded[text] = synonyms
+        # a synonym holding the word or another synonym (扫黑除恶 beside 扫黑) finds nothing more,
+        # since each is matched as its characters anywhere: searching it would only cost
+        shorter = [word for word in (text, *synonyms) if is_ideograph_run(word)]
+        synonyms = tuple(
+            synonym
+            for synonym in synonyms
+            if not (is_ideograph_run(synonym) and any(word != synonym and word in synonym for word in shorter))
+        )
         alternatives = [_sequence_query(fieldname, query_words(synonym)) for synonym in synonyms]
         return wq.Or([query, *(alternative.with_boost(SYNONYM_BOOST) for alternative in alternatives)])
 
@@ -738,13 +761,15 @@ class SearchEngine:
         """
         return self._parse(text, fields)[0]
 
-    def _parse(self, text: str, fields: tuple[str, ...]) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
-        """The query and the synonyms its words were widened to."""
+    def _parse(
+        self, text: str, fields: tuple[str, ...], widen: bool = True
+    ) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
+        """The query and the synonyms its words were widened to (``widen``: by synonyms at all)."""
         cleaned = _check_query_text(text)
         if not cleaned:
             return wq.Every(), {}
         schema = self._current_searcher().schema
-        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0})
+        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0}, widen=widen)
         try:
             parsed = parser.parse(cleaned)
         except SynonymFileError as error:
@@ -797,7 +822,14 @@ class SearchEngine:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
 
         searcher = self._current_searcher()
-        parsed, expanded = self._parse(q, ("title", "body"))
+        try:
+            text, units = self._plain(q)
+        except QueryError as error:
+            suggestion = coordination.without_quotes_and_brackets(q)
+            if suggestion and suggestion != q.strip() and "unbalanced" in str(error):
+                raise QueryError(f"{error} — or search without quotes and brackets: {suggestion}") from None
+            raise
+        parsed, expanded = self._parse(text, ("title", "body"))
         terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
@@ -808,18 +840,24 @@ class SearchEngine:
         mode = "all"
         runs: dict[Any, list[int]] = {}
         parsed = resolve_gram_runs(searcher, parsed, runs)
+        plan = self._plan(searcher, units, columns, runs, parsed) if units and not browsing else None
         if browsing:
             docs, everything_scored = list(searcher.reader().all_doc_ids()), None
             matching = parsed
+        elif plan is not None:
+            # releases with every word first, then those with most of them (``coordination``)
+            docs, everything_scored = plan.docs, None
+            terms = sorted({*terms, *plan.part_texts()}, key=len, reverse=True)
         else:
-            matching = resolve_gram_runs(searcher, self._parse(q, ("body",))[0], runs, matching=True)
+            matching = resolve_gram_runs(searcher, self._parse(text, ("body",))[0], runs, matching=True)
             docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
-            if not docs:
-                # no release has every word: say so, and rank releases by how many they have
+            if not docs and units is None:
+                # a boolean query no release satisfies: rank releases by how many of its words they have
                 partial, partial_matching = _any_word(parsed), _any_word(matching)
                 if partial is not None and partial_matching is not None:
-                    mode, parsed, matching = "any", partial, partial_matching
+                    parsed, matching = partial, partial_matching
                     docs, everything_scored = _matches(searcher, parsed, matching, by_date, bool(runs.get(LOOSENED)))
+                    mode = "any" if docs else mode
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
         matched = apply_filters(columns, docs, region, date_range, include_undated)
@@ -842,13 +880,16 @@ class SearchEngine:
         first = (page - 1) * per_page
         filtering = region is not None or date_range is not None
         datekeys = columns.datekeys
-        if by_date:
+        if plan is not None:
+            ranked = _ranked_by_tiers(searcher, plan, matched.both, first, wanted, datekeys, by_date)
+        elif by_date:
             # newest first; among equal dates, the most recently indexed first
             top = heapq.nlargest(wanted, matched.both, key=lambda doc: (datekeys[doc], doc))
             ranked = [(doc, None) for doc in top[first:]]
         elif everything_scored is not None:
             allowed = set(matched.both) if filtering else None
             scored = [(score, doc) for score, doc in everything_scored if allowed is None or doc in allowed]
+            scored = _completed(scored, matched.both, wanted, datekeys)
             best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
             ranked = [(doc, score) for score, doc in best[first:wanted]]
         else:
@@ -858,12 +899,23 @@ class SearchEngine:
             if matched.both:
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_words(parsed) is not None else wanted
                 top_n = _top_scored(searcher, parsed, matched.both, pool, datekeys)
+                top_n = _completed(top_n, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
+        # a boolean query's partial matches (mode "any") have not every word
+        total_all_words = len(matched.both) if mode == "all" else 0
+        if plan is not None:
+            for hit, (doc, _) in zip(hits, ranked, strict=True):
+                hit.missing = plan.missing(doc)
+            total_all_words = sum(map(plan.has_all, matched.both))
+            mode = "any" if total_all_words < len(matched.both) else "all"
         return SearchResult(
             query=q,
             total=len(matched.both),
+            did_you_mean=self._without_quotes(q, len(matched.both), district, date_from, date_to),
+            total_all_words=total_all_words,
+            places=plan.places() if plan is not None else [],
             page=page,
             per_page=per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -874,6 +926,47 @@ class SearchEngine:
             highlight_terms=terms,
             undated=undated_count(columns, matched.by_region),
         )
+
+    def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:
+        """The query without quotes and brackets, when with them it finds nothing and without
+        them it finds something (a phrase typed in quotes that no release has word for word)."""
+        suggestion = coordination.without_quotes_and_brackets(q)
+        if total or not suggestion or suggestion == " ".join(q.split()):
+            return None
+        try:
+            return suggestion if self.search(suggestion, district, *dates, per_page=1).total else None
+        except QueryError:
+            return None
+
+    def _plain(self, q: str) -> tuple[str, list[str] | None]:
+        """The query as searched (without operators joining nothing: ``诈骗 AND`` is 诈骗) and its
+        units when it is a plain query (``coordination``)."""
+        text = coordination.without_dangling_operators(_check_query_text(q))
+        units = coordination.plain_units(text)
+        return (" ".join(units) if units else text), units
+
+    def _plan(
+        self, searcher: Searcher, units: list[str], columns: FacetColumns, runs: dict[Any, Any], parsed: wq.Query
+    ) -> coordination.Plan | None:
+        """How a plain query's units, their parts and the places they name match (``coordination``);
+        ``parsed``: the whole query, resolved (the one unit's query when there is one)."""
+
+        def parse(text: str, part: bool) -> tuple[wq.Query, wq.Query] | None:
+            # parts are a fallback: matched as typed, not widened by synonyms (a cost for little)
+            if len(units) == 1 and text == units[0]:
+                scoring = parsed
+            else:
+                scoring = resolve_gram_runs(searcher, self._parse(text, ("title", "body"), widen=not part)[0], runs)
+            if scoring is wq.NullQuery:
+                return None
+            matching = self._parse(text, ("body",), widen=not part)[0]
+            return scoring, resolve_gram_runs(searcher, matching, runs, matching=True)
+
+        def located_in(places: list[str]) -> set[int]:
+            regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
+            return {doc for doc in searcher.reader().all_doc_ids() if region_ids[doc] in regions}
+
+        return coordination.make_plan(units, parse, lambda query: set(searcher.docs_for_query(query)), located_in)
 
     def _synonyms_found(
         self, searcher: Searcher, expanded: dict[str, tuple[str, ...]], matched: list[int], runs: dict[Any, Any]
@@ -1065,12 +1158,14 @@ def _proximity_words(query: wq.Query) -> list[str] | None:
 def _with_proximity(
     searcher: Searcher, query: wq.Query, ranked: list[tuple[float, int]], wanted: int, datekeys: Any
 ) -> list[tuple[float, int]]:
-    """Raise the scores of the best ``RESCORE_WINDOW`` (or ``wanted``) releases where the words of a
+    """Raise the scores of the best ``RESCORE_WINDOW`` releases (whatever the page) where the words of a
     multi-word query stand close together — up to ``PROXIMITY_BOOST`` more when adjacent, nothing
     beyond ``PROXIMITY_WINDOW`` positions: a rescoring window, as search engines do, since comparing
     positions in every matching release would cost more than the rest of the search."""
     words = _proximity_words(query)
-    window = ranked[: max(wanted, RESCORE_WINDOW)]
+    # a fixed window, whatever the page: a window growing with the page would reorder releases
+    # already shown on earlier pages
+    window = ranked[:RESCORE_WINDOW]
     if not words or not window:
         return ranked
     positions = _positions_in(searcher, words, sorted(doc for _, doc in window))
@@ -1111,6 +1206,56 @@ def _closeness(lists: list[list[int]]) -> float:
                 distance = min(distance, abs(neighbour - position))
         total += max(0.0, (PROXIMITY_WINDOW + 1 - distance) / PROXIMITY_WINDOW)
     return total / (len(lists) - 1)
+
+
+def _completed(
+    scored: list[tuple[float, int]], members: list[int], wanted: int, datekeys: Any
+) -> list[tuple[float, int]]:
+    """``scored`` followed, when it holds fewer than ``wanted``, by the ``members`` the scoring query
+    does not reach (a release matched through another field, a place or a synonym the scorer
+    skips), newest first, at score 0: every release counted in the total can be paged to."""
+    if len(scored) >= wanted or len(scored) >= len(members):
+        return scored
+    seen = {doc for _, doc in scored}
+    unscored = (doc for doc in members if doc not in seen)
+    rest = heapq.nlargest(wanted - len(scored), unscored, key=lambda doc: (datekeys[doc], doc))
+    return scored + [(0.0, doc) for doc in rest]
+
+
+def _ranked_by_tiers(
+    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool
+) -> list[tuple[int, float | None]]:
+    """Releases ``first`` to ``wanted`` of a coordinated query: tier by tier (every word, then most
+    of them), each tier by score (words close together raising it among releases with every word)
+    or newest first."""
+    together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
+    tiers, reached = [], 0
+    for complete, members in plan.tiers(docs):
+        if reached >= wanted:
+            break
+        tiers.append((complete, members))
+        reached += len(members)
+    # the partial tiers shown are scored in one pass over the postings (None: not term by term)
+    partial = sorted(doc for complete, members in tiers if not complete for doc in members)
+    tallied = _tally_scores(searcher, plan.scoring_query(False), partial) if partial and not by_date else None
+    ranked: list[tuple[int, float | None]] = []
+    for complete, members in tiers:
+        needed = wanted - len(ranked)
+        if by_date:
+            ranked += [(doc, None) for doc in heapq.nlargest(needed, members, key=lambda doc: (datekeys[doc], doc))]
+            continue
+        if not complete and tallied is not None:
+            scores = tallied  # releases it does not reach score 0, newest first, as ``_completed`` orders them
+            best = heapq.nlargest(needed, members, key=lambda doc: (round(scores.get(doc, 0.0), 6), datekeys[doc], doc))
+            ranked += [(doc, scores.get(doc, 0.0)) for doc in best]
+            continue
+        pool = max(needed, RESCORE_WINDOW) if complete and together is not None else needed
+        scoring = plan.scoring_query(complete)
+        top = _completed(_top_scored(searcher, scoring, members, pool, datekeys), members, pool, datekeys)
+        if complete and together is not None:
+            top = _with_proximity(searcher, together, top, pool, datekeys)
+        ranked += [(doc, score) for score, doc in top[:needed]]
+    return ranked[first:wanted]
 
 
 def _by_score_then_date(scored: list[tuple[float, int]], datekeys: Any) -> list[tuple[float, int]]:

@@ -33,12 +33,14 @@ def test_query_json_shape(runner, sample_index):
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert set(data) == {
-        *("query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "undated", "hits", "facets")
+        *("query", "total", "page", "per_page", "took_ms", "mode", "also_matched", "undated", "hits", "facets"),
+        *("total_all_words", "places", "did_you_mean"),
     }
     assert data["query"] == "诈骗" and data["total"] >= 3
     hit = data["hits"][0]
     assert set(hit) == {
         "id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet", "crime_types",
+        "missing",
     }  # fmt: skip
     assert hit["date"] is None or len(hit["date"]) == 10
     assert {"district", "year"} <= set(data["facets"])

@@ -103,12 +103,13 @@ def test_junk_files_are_reported_and_good_ones_all_indexed(tmp_path):
     assert {"mixed.txt", "truncated.txt"} <= warned
 
     engine = SearchEngine(tmp_path / "ix")
-    assert engine.search("UTF十六").total == 1
-    assert engine.search('"混合编码的通报"').total == 1 and engine.search("郾城分局 夜间巡逻").total >= 1
-    assert engine.search("萬州區公安局 再立新功").total == 1  # the truncated copy lost one character only
-    assert engine.search("未闭合的网页").total == 1
-    assert engine.search("反诈宣传", district="渝北区").total == 1
-    assert engine.search("带空格的文件名").total == 1
+    assert engine.search("UTF十六").total_all_words == 1
+    assert engine.search('"混合编码的通报"').total_all_words == 1
+    assert engine.search("郾城分局 夜间巡逻").total_all_words >= 1
+    assert engine.search("萬州區公安局 再立新功").total_all_words == 1  # the truncated copy lost one character only
+    assert engine.search("未闭合的网页").total_all_words == 1
+    assert engine.search("反诈宣传", district="渝北区").total_all_words == 1
+    assert engine.search("带空格的文件名").total_all_words == 1
     gbk_named = engine.search("GBK文件名").hits[0]
     assert gbk_named.path.endswith("\\xbe\\xaf\\xc7\\xe9.txt")
 
