@@ -28,22 +28,28 @@ SAME_PLACE_BOOST = 0.25
 MIN_TERM_CHARS = 2
 
 
-def key_terms(searcher: Any, text: str) -> list[tuple[str, float]]:
-    """The release's most characteristic words, with weights (the best is 1)."""
-    wanted = KEY_TERMS * 3  # some are dropped below
+def key_terms(searcher: Any, text: str, copies: int = 0) -> list[tuple[str, float]]:
+    """The release's most characteristic words, with weights (the best is 1): only words some
+    other release uses too (beyond its ``copies``) — a word no other release has is the most
+    characteristic of all, and finds nothing."""
+    wanted = KEY_TERMS * 20  # many are dropped below (in a small index, most words are in one release)
     terms = searcher.key_terms_from_text("body", text, numterms=wanted, normalize=True)
-    kept = [(word, weight) for word, weight in terms if len(word) >= MIN_TERM_CHARS and not word.isdigit()]
+    kept = [
+        (word, weight)
+        for word, weight in terms
+        if len(word) >= MIN_TERM_CHARS and not word.isdigit() and searcher.doc_frequency("body", word) > 1 + copies
+    ]
     return kept[:KEY_TERMS]
 
 
 def similar_releases(searcher: Any, doc: int, stories: Stories, limit: int) -> list[tuple[float, int]]:
     """``(score, document number)`` of up to ``limit`` releases like ``doc``, best first."""
     stored = searcher.stored_fields(doc)
-    terms = key_terms(searcher, f"{stored.get('title', '')}\n{stored.get('body', '')}")
+    excluded = {doc, *stories.copies_of(doc)}
+    terms = key_terms(searcher, f"{stored.get('title', '')}\n{stored.get('body', '')}", len(excluded) - 1)
     if not terms:
         return []
     query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in terms])
-    excluded = {doc, *stories.copies_of(doc)}
     results = searcher.search(query, limit=POOL + len(excluded), mask=excluded, terms=False)
     own_types = _crime_types(stored)
     own_places = _places(stored)

@@ -37,9 +37,10 @@ def test_query_json_shape(runner, sample_index):
     hit = data["hits"][0]
     assert set(hit) == {
         "id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet", "crime_types",
+        "story", "copies",
     }  # fmt: skip
     assert hit["date"] is None or len(hit["date"]) == 10
-    assert {"district", "year"} <= set(data["facets"])
+    assert {"district", "year", "crime_type", "source"} <= set(data["facets"])
     for facet in ("district", "year"):
         assert all(set(v) == {"value", "count"} for v in data["facets"][facet])
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
-KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page")
+KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "crime", "source", "collapse")
 
 
 class ParamError(ValueError):
@@ -29,6 +29,9 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    crime: str = ""  # the facet filters of search.facet_registry, by parameter name
+    source: str = ""
+    collapse: bool = True  # copies of one release as one hit
 
     def engine_kwargs(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,9 @@ class SearchParams:
             "sort": self.sort,
             "page": self.page,
             "per_page": self.per_page,
+            "crime": self.crime or None,
+            "source": self.source or None,
+            "collapse": self.collapse,
         }
 
     def url_args(self, default_per_page: int = 10, **changes: Any) -> dict[str, Any]:
@@ -55,12 +61,15 @@ class SearchParams:
             "sort": values["sort"] if values["sort"] != "relevance" else "",
             "page": values["page"] if values["page"] != 1 else "",
             "per_page": values["per_page"] if values["per_page"] != default_per_page else "",
+            "crime": values["crime"],
+            "source": values["source"],
+            "collapse": "" if values["collapse"] else "0",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.district or self.date_from or self.date_to)
+        return bool(self.district or self.date_from or self.date_to or self.crime or self.source)
 
     @property
     def chosen_year(self) -> int | None:
@@ -119,4 +128,14 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         sort=sort,
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),
+        crime=_single(args, "crime"),
+        source=_single(args, "source"),
+        collapse=_collapse(args),
     )
+
+
+def _collapse(args: MultiDict) -> bool:
+    raw = _single(args, "collapse")
+    if raw not in ("", "0", "1"):
+        raise ParamError(f"collapse must be 0 (every copy) or 1 (copies of one release as one hit), not {raw!r}")
+    return raw != "0"

@@ -12,6 +12,7 @@ from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
 from web.facets import bar_chart, region_tree
+from web.journalist import active_filters, facet_lists, metadata_links
 from web.params import ParamError, SearchParams, month_range, parse, year_range
 
 pages = Blueprint("pages", __name__)
@@ -95,6 +96,8 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         "district_link": district_link,
         "is_active_place": lambda name: name == selected,
         "link": lambda **changes: _link(params, **changes),
+        "facet_lists": facet_lists(params, result.facets, lambda **changes: _link(params, **changes)),
+        "active_filters": active_filters(params),
         "page_numbers": _page_numbers(result.page, result.pages),
     }
 
@@ -128,6 +131,8 @@ def document(doc_id: str):
         title_html=highlight(found.title, terms),
         paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
         back=url_for("pages.search", q=query) if query else url_for("pages.search"),
+        links=metadata_links(found, lambda **args: url_for("pages.search", **args)),
+        similar=engine.similar(doc_id) or [],
     )
 
 
@@ -156,3 +161,11 @@ def api_document(doc_id: str):
     if found is None:
         return jsonify(error=f"no document with id {doc_id!r}"), 404
     return jsonify(found.as_dict())
+
+
+@api.route("/documents/<doc_id>/similar")
+def api_similar(doc_id: str):
+    hits = engine_of(current_app).similar(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
+    if hits is None:
+        return jsonify(error=f"no document with id {doc_id!r}"), 404
+    return jsonify({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
