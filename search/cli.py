@@ -312,20 +312,26 @@ def query_command(
         click.echo("No results: try removing the district or date filters.")
 
 
+def _by_id(obj: _Context, lookup: Callable[[str], Any], doc_id: str, as_json: bool) -> Any:
+    """What ``lookup`` gives for one release; exit code 1 when there is no such release."""
+    ensure_index(obj.index_dir, quiet=as_json)
+    try:
+        found = lookup(doc_id)
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if found is None:
+        click.echo(f"Error: no document with id {doc_id!r}", err=True)
+        sys.exit(1)
+    return found
+
+
 @main.command("show")
 @click.argument("doc_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.pass_obj
 def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     """Print one release, cleaned, with its metadata."""
-    ensure_index(obj.index_dir, quiet=as_json)
-    try:
-        document = obj.engine.document(doc_id)
-    except IndexUnavailableError as error:
-        raise click.ClickException(str(error)) from None
-    if document is None:
-        click.echo(f"Error: no document with id {doc_id!r}", err=True)
-        sys.exit(1)
+    document = _by_id(obj, obj.engine.document, doc_id, as_json)
     if as_json:
         _echo_json(document.as_dict())
         return
@@ -352,14 +358,7 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
 @click.pass_obj
 def similar_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     """Five releases like DOC_ID (by its key terms; same crime type or place first), copies of it left out."""
-    ensure_index(obj.index_dir, quiet=as_json)
-    try:
-        hits = obj.engine.similar(doc_id)
-    except IndexUnavailableError as error:
-        raise click.ClickException(str(error)) from None
-    if hits is None:
-        click.echo(f"Error: no document with id {doc_id!r}", err=True)
-        sys.exit(1)
+    hits = _by_id(obj, obj.engine.similar, doc_id, as_json)
     if as_json:
         _echo_json({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
         return

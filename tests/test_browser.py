@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from search.sync import sync
 from tests.conftest import REPO, SEEDS
+from tests.journalist_releases import write_journalist_releases
 from tests.synthetic import write_releases
 from web import create_app
 
@@ -36,6 +37,7 @@ def live_server(tmp_path_factory):
     for seed in SEEDS:
         shutil.copy(seed, corpus / seed.name)
     write_releases(corpus / "synthetic", 30)
+    write_journalist_releases(corpus / "journalists")  # one release and its mirror, crime types, sources
     index_dir = tmp_path_factory.mktemp("browser-index")
     sync(index_dir, [corpus])
     app = create_app({"INDEX_DIR": str(index_dir)})
@@ -148,3 +150,47 @@ def test_works_without_javascript(browser, live_server):
     page.wait_for_selector(".hit")
     assert page.locator(".hit mark").first.inner_text() == "套路贷"
     context.close()
+
+
+def test_copies_line_opens_to_the_other_outlets_and_every_copy_can_be_shown(page, live_server):
+    page.goto(live_server + "/?q=客服")
+    assert total_of(page) == 1
+    copies = page.locator(".hit details.copies")
+    assert copies.locator("summary").inner_text() == "另有 1 个来源"
+    copies.locator("summary").click()
+    assert copies.locator("a", has_text="重慶晨報").is_visible()
+    page.locator("#show-every-copy").click()
+    page.wait_for_url(re.compile(r"collapse=0"))
+    assert total_of(page) == 2
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "results-copies.png"), full_page=True)
+
+
+def test_crime_type_and_source_facets_filter_with_chips(page, live_server):
+    page.goto(live_server + "/")
+    before = total_of(page)
+    crime = page.locator('#facet-crime_type a.facet[data-value="诈骗"]')
+    crime_count = int(crime.locator(".count").inner_text())
+    crime.click()
+    page.wait_for_selector('[data-chip="crime"]')
+    assert total_of(page) == crime_count < before
+    source = page.locator('#facet-source a.facet[data-value="平安九龙坡"]')
+    source_count = int(source.locator(".count").inner_text())
+    source.click()
+    page.wait_for_selector('[data-chip="source"]')
+    assert total_of(page) == source_count == 2
+    assert "crime=" in page.url and page.locator('[data-chip="crime"]').count() == 1
+    page.locator('[data-chip="crime"] a').click()
+    page.wait_for_load_state()
+    assert page.locator('[data-chip="crime"]').count() == 0 and page.locator('[data-chip="source"]').count() == 1
+
+
+def test_document_page_links_its_metadata_and_shows_similar_releases(page, live_server):
+    page.goto(live_server + "/?q=客服")
+    page.locator(".hit h3 a").first.click()
+    page.wait_for_selector("article.document")
+    assert page.locator("#copies a", has_text="重慶晨報").count() == 1
+    assert page.locator("#similar li").count() >= 1
+    page.locator(".metadata a", has_text="平安九龙坡").click()
+    page.wait_for_selector('[data-chip="source"]')
+    assert total_of(page) == 2
