@@ -33,6 +33,8 @@ class Stories:
     body_lengths: list[int]
     # story index → its live documents, for stories of two or more
     members: dict[int, list[int]]
+    # per document: 1 when its story has other copies (only those need thinning)
+    shared: bytearray
 
     def story_id(self, doc: int) -> str:
         return self.story_ids[self.story_of[doc]]
@@ -45,13 +47,15 @@ class Stories:
         """One document per story among ``docs`` (ascending, as the ranking expects)."""
         if not self.members:
             return docs
+        shared = self.shared
+        alone = [doc for doc in docs if not shared[doc]]
         best: dict[int, int] = {}
-        for doc in docs:
+        for doc in (doc for doc in docs if shared[doc]):
             story = self.story_of[doc]
             current = best.get(story)
             if current is None or self._rank(doc, datekeys) < self._rank(current, datekeys):
                 best[story] = doc
-        return sorted(best.values())
+        return sorted([*alone, *best.values()])
 
     def _rank(self, doc: int, datekeys: Any) -> tuple[int, int, int]:
         # longest body first; then the earliest date (undated last); then the first indexed
@@ -62,13 +66,16 @@ class Stories:
         """``docs`` thinned to one per story and value of ``keys`` (a per-document column)."""
         if not self.members:
             return docs
+        shared = self.shared
         seen: set[tuple[int, Any]] = set()
         kept = []
         for doc in docs:
-            key = (self.story_of[doc], keys[doc])
-            if key not in seen:
+            if shared[doc]:
+                key = (self.story_of[doc], keys[doc])
+                if key in seen:
+                    continue
                 seen.add(key)
-                kept.append(doc)
+            kept.append(doc)
         return kept
 
 
@@ -111,7 +118,11 @@ class StoryCache:
                     members.setdefault(story, []).append(offset + doc)
         self._ids = live_ids  # forget segments merged away
         shared = {story: docs for story, docs in members.items() if len(docs) > 1}
-        return Stories(story_of, list(story_index), body_lengths, shared)
+        flags = bytearray(len(story_of))
+        for docs in shared.values():
+            for doc in docs:
+                flags[doc] = 1
+        return Stories(story_of, list(story_index), body_lengths, shared, flags)
 
 
 def _ids_of(leaf: Any) -> list[str]:
