@@ -23,6 +23,10 @@ from typing import Any
 
 from search.stories import FILE_NAME, StoryBook
 
+# A story republished by more outlets than this lists the first indexed only: real stories have a
+# handful of copies, and a corpus of releases made of shared boilerplate could chain thousands.
+MAX_LISTED_COPIES = 30
+
 
 @dataclass
 class Stories:
@@ -146,9 +150,10 @@ def _stamp(generation: Path | None) -> tuple[int, int] | None:
 
 
 def describe_copies(searcher: Any, stories: Stories, doc: int) -> list[dict[str, Any]]:
-    """``[{"id", "title", "source", "date"}]`` of ``doc``'s other copies, earliest first."""
+    """``[{"id", "title", "source", "date"}]`` of ``doc``'s other copies, earliest first; at most
+    ``MAX_LISTED_COPIES`` (the first indexed), since each costs a stored-field read per hit shown."""
     described = []
-    for other in stories.copies_of(doc):
+    for other in stories.copies_of(doc)[:MAX_LISTED_COPIES]:
         stored = searcher.stored_fields(other)
         described.append(
             {"id": stored["id"], "title": stored["title"], "source": stored.get("source"), "date": stored.get("date")}

@@ -763,14 +763,15 @@ class SearchEngine:
         per_page: int = 10,
         crime: str | None = None,
         source: str | None = None,
-        collapse: bool = True,
+        collapse: bool = False,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
         strings or ``date`` objects; ``sort`` is ``relevance`` or ``date``; ``crime`` a crime type and
-        ``source`` an outlet (search.facet_registry). With ``collapse``, copies of one release are one
-        hit (search.collapse) and ``total`` counts stories. Raises ``QueryError`` for anything malformed.
+        ``source`` an outlet (search.facet_registry). With ``collapse`` (the CLI's and the pages' default),
+        copies of one release are one hit (search.collapse), and ``total`` and the facets count stories.
+        Raises ``QueryError`` for anything malformed.
         """
         started = time.perf_counter()
         q = q or ""
