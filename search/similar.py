@@ -50,7 +50,7 @@ def similar_releases(searcher: Any, doc: int, stories: Stories, limit: int) -> l
     if not terms:
         return []
     query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in terms])
-    results = searcher.search(query, limit=POOL + len(excluded), mask=excluded, terms=False)
+    results = searcher.search(query, limit=POOL, mask=excluded, terms=False)  # the mask applies before the limit
     own_types = _crime_types(stored)
     own_places = _places(stored)
     rescored = []

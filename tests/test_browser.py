@@ -191,6 +191,8 @@ def test_document_page_links_its_metadata_and_shows_similar_releases(page, live_
     page.wait_for_selector("article.document")
     assert page.locator("#copies a", has_text="重慶晨報").count() == 1
     assert page.locator("#similar li").count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "document-copies-similar.png"), full_page=True)
     page.locator(".metadata a", has_text="平安九龙坡").click()
     page.wait_for_selector('[data-chip="source"]')
     assert total_of(page) == 2
