@@ -835,18 +835,19 @@ class SearchEngine:
         unfaceted = apply_filters(columns, docs, region, date_range).both
         counted = values.counts(unfaceted, chosen, stories.story_of if collapse else None)
         facets.update({name: _ranked(counts) for name, counts in counted.items()})
-        shown = stories.representatives(matched.both, columns.datekeys) if collapse else matched.both
+        if collapse:  # one hit per story: what is ranked, paged and counted in ``total``
+            matched.both = stories.representatives(matched.both, columns.datekeys)
 
         wanted = page * per_page
         first = (page - 1) * per_page
-        filtering = len(shown) != len(docs)
+        filtering = len(matched.both) != len(docs)
         datekeys = columns.datekeys
         if by_date:
             # newest first; among equal dates, the most recently indexed first
-            top = heapq.nlargest(wanted, shown, key=lambda doc: (datekeys[doc], doc))
+            top = heapq.nlargest(wanted, matched.both, key=lambda doc: (datekeys[doc], doc))
             ranked = [(doc, None) for doc in top[first:]]
         elif everything_scored is not None:
-            allowed = set(shown) if filtering else None
+            allowed = set(matched.both) if filtering else None
             scored = [(score, doc) for score, doc in everything_scored if allowed is None or doc in allowed]
             best = _with_proximity(searcher, parsed, _by_score_then_date(scored, datekeys), wanted, datekeys)
             ranked = [(doc, score) for score, doc in best[first:wanted]]
@@ -854,15 +855,15 @@ class SearchEngine:
             # the top-k search ranks exactly the matches: the scoring query may match more (terms
             # standing in for positions, word-level alternatives for bigram runs)
             ranked = []
-            if shown:
+            if matched.both:
                 pool = max(wanted, RESCORE_WINDOW) if _proximity_words(parsed) is not None else wanted
-                top_n = _top_scored(searcher, parsed, shown, pool, datekeys)
+                top_n = _top_scored(searcher, parsed, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
         hits = [self._hit(searcher.stored_fields(doc), score, terms, stories, doc) for doc, score in ranked]
         return SearchResult(
             query=q,
-            total=len(shown),
+            total=len(matched.both),
             page=page,
             per_page=per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -116,6 +116,13 @@ def test_crime_filter_and_each_facet_counts_every_other_filter(engine):
     assert _values(engine.search("", district="九龙坡", collapse=True), "crime_type") == {"诈骗": 2}
 
 
+def test_filters_hold_for_phrase_queries_scored_in_one_pass(engine, ids):
+    # a quoted phrase is matched and scored in one pass over every match: the filters must still apply
+    assert engine.search('"存款8万元"', crime="盗窃").hits == []
+    assert [hit.id for hit in engine.search('"存款8万元"', source="重慶晨報").hits] == [ids["fraud_mirror"]]
+    assert [hit.id for hit in engine.search('"存款8万元"', collapse=True).hits] == [ids["fraud"]]
+
+
 def test_crime_filter_reads_either_script_and_refuses_a_type_outside_the_vocabulary(engine):
     assert engine.search("", crime="詐騙", collapse=True).total == 3
     with pytest.raises(QueryError, match="crime must be one of"):
