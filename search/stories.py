@@ -26,11 +26,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from search.normalise import fold_text
+
+if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy, ~0.6 s that reading a book never needs
+    from datasketch import MinHash
 
 SHINGLE = 3
 CONTAINMENT = 0.3
@@ -57,12 +60,16 @@ def shingles(text: str) -> set[str]:
 
 
 def _signature(items: set[str]) -> np.ndarray:
+    from datasketch import MinHash
+
     sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
     sketch.update_batch([item.encode("utf-8") for item in items])
     return sketch.hashvalues
 
 
 def _sketch(signature: np.ndarray) -> MinHash:
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, hashvalues=signature, scheme=_SCHEME)
 
 
@@ -121,6 +128,8 @@ class StoryBook:
             self._forget(gone, keep_order=gone in changed and gone in live_ids)
         if not changed:
             return
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=NUM_PERM)
         for doc_id, entry in self.entries.items():
             if entry.size >= MIN_SHINGLES:
