@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search.stories import FILE_NAME, StoryBook
+from search.stories import MAP_FILE, load_story_map
 
 # A story republished by more outlets than this lists the first indexed only: real stories have a
 # handful of copies, and a corpus of releases made of shared boilerplate could chain thousands.
@@ -100,7 +100,7 @@ class StoryCache:
         return self._stories
 
     def _build(self, searcher: Any, generation: Path | None, lengths_of: Callable[[Any], dict[str, Any]]) -> Stories:
-        story_by_release = StoryBook.load(generation).stories() if generation is not None else {}
+        story_by_release = load_story_map(generation) if generation is not None else {}
         story_index: dict[str, int] = {}
         story_of: list[int] = []
         body_lengths: list[int] = []
@@ -139,11 +139,11 @@ def _text(value: Any) -> str:
 
 
 def _stamp(generation: Path | None) -> tuple[int, int] | None:
-    """When and how big the generation's story book is: a sync rewrites it after its commit."""
+    """When and how big the generation's story map is: a sync rewrites it after its commit."""
     if generation is None:
         return None
     try:
-        stat = (generation / FILE_NAME).stat()
+        stat = (generation / MAP_FILE).stat()
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
