@@ -248,3 +248,22 @@ def test_openapi_lists_the_new_parameters_fields_and_route(client):
     assert {"story", "copies"} <= set(hit) and {"story", "copies"} <= set(
         spec["components"]["schemas"]["Document"]["properties"]
     )
+
+
+def test_searches_read_the_story_map_and_fall_back_to_the_book_without_one(tmp_path):
+    from search.index import current_generation
+    from search.stories import MAP_FILE
+
+    folder = tmp_path / "releases"
+    write_journalist_releases(folder)
+    sync(tmp_path / "index", [folder])
+    story_map = current_generation(tmp_path / "index") / MAP_FILE
+    assert story_map.exists()
+    story_map.unlink()  # an index whose book was saved before maps were
+    engine = SearchEngine(tmp_path / "index")
+    try:
+        assert engine.search("客服", collapse=True).total == 1
+    finally:
+        engine.close()
+    sync(tmp_path / "index", [folder])  # nothing changed, but the map is written
+    assert story_map.exists()
