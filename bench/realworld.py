@@ -52,6 +52,7 @@ from search.sync import sync  # noqa: E402
 
 DEFAULT_SET = ROOT.parent / "shared" / "realworld"
 CUTOFF = 10
+SIMILAR = 5
 
 
 @dataclass
@@ -231,6 +232,29 @@ def grouping_figures(manifest: list[dict[str, Any]], index_dir: Path) -> dict[st
     }
 
 
+def similar_figures(manifest: list[dict[str, Any]], index_dir: Path) -> dict[str, Any]:
+    """For each release in a story: does one of its ``SIMILAR`` similar releases (copies of its own
+    story are left out) share an annotated crime type with it?"""
+    types_of = {Path(entry["file"]).stem: set(entry["crime_types"]) for entry in manifest}
+    engine = SearchEngine(index_dir)
+    shared = Counts()
+    try:
+        with open_index(index_dir).searcher() as searcher:
+            id_of = {document_name(stored["path"]): stored["id"] for stored in searcher.documents()}
+        for entry in manifest:
+            name = Path(entry["file"]).stem
+            if not entry.get("story") or name not in id_of:
+                continue
+            similar = [document_name(hit.path) for hit in engine.similar(id_of[name], SIMILAR) or []]
+            ok = any(types_of[name] & types_of.get(other, set()) for other in similar)
+            shared.add(
+                ok, f"{name} {sorted(types_of[name])}: similar {[(o, sorted(types_of.get(o, ()))) for o in similar]}"
+            )
+    finally:
+        engine.close()
+    return {"shared_crime_type": shared}
+
+
 def ranking_figures(queries: list[dict[str, Any]], index_dir: Path, docs: Path, work: Path) -> dict[str, Any]:
     engine = SearchEngine(index_dir)
     naive_dir = work / "naive"
@@ -270,10 +294,9 @@ def run(folder: Path) -> dict[str, Any]:
         shutil.copytree(folder / "docs", docs)
         indexing = index_twice(docs, work)
         grouping = grouping_figures(manifest, indexing["index_dir"]) if "crash" not in indexing else None
+        similar = similar_figures(manifest, indexing["index_dir"]) if "crash" not in indexing else None
         ranking = (
-            ranking_figures(queries, indexing["index_dir"], docs, work)
-            if "crash" not in indexing and queries
-            else None
+            ranking_figures(queries, indexing["index_dir"], docs, work) if "crash" not in indexing and queries else None
         )
     indexing.pop("index_dir")
     return {
@@ -283,6 +306,7 @@ def run(folder: Path) -> dict[str, Any]:
         "extraction": figures,
         "ranking": ranking,
         "grouping": grouping,
+        "similar": similar,
         "seconds": time.perf_counter() - started,
     }
 
@@ -329,6 +353,10 @@ def table(result: dict[str, Any]) -> str:
                 f"{grouping['recall']:.2f} / {grouping['precision']:.2f} (of {grouping['pairs']} copy pairs)",
             )
         )
+    if result["similar"]:
+        rows.append(
+            ("story releases with a similar one of the same crime type", _share(result["similar"]["shared_crime_type"]))
+        )
     if result["ranking"]:
         rows.append(("nDCG@10 ours", f"{result['ranking']['ndcg']:.3f}"))
         rows.append(("nDCG@10 naive setup", f"{result['ranking']['baseline_ndcg']:.3f}"))
@@ -353,6 +381,8 @@ def misses(result: dict[str, Any]) -> str:
     lines.extend(f"skipped  {item}" for item in result["indexing"].get("skipped", []))
     if result["grouping"]:
         lines.extend(f"grouping  {miss}" for miss in result["grouping"]["misses"])
+    if result["similar"]:
+        lines.extend(f"similar  {miss}" for miss in result["similar"]["shared_crime_type"].misses)
     if result["ranking"]:
         for row in result["ranking"]["queries"]:
             lines.append(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from search.facet_registry import FACETS
 from search.index import (
     IndexBusyError,
     IndexUnavailableError,
@@ -23,7 +24,7 @@ from search.index import (
     default_samples_dir,
     index_exists,
 )
-from search.query import MAX_PER_PAGE, SORTS, QueryError, SearchEngine
+from search.query import MAX_PER_PAGE, SORTS, Document, Hit, QueryError, SearchEngine
 
 if TYPE_CHECKING:
     from search.sync import SyncReport
@@ -252,6 +253,22 @@ def _terminal_text(snippet_html: str, colour: bool) -> str:
     return "".join(pieces)
 
 
+def _facet_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One filter option per registered facet (search.facet_registry): --crime, --source."""
+    for facet in reversed(FACETS):
+        command = click.option(f"--{facet.param}", facet.param, help=facet.help)(command)
+    return command
+
+
+def _echo_types_and_copies(hit: Hit | Document) -> None:
+    """Its crime types, and the other outlets that carried the same release (its story's copies)."""
+    if hit.crime_types:
+        click.echo(f"   类型 {'、'.join(hit.crime_types)}")
+    if hit.copies:
+        outlets = "、".join(dict.fromkeys(_printable(copy["source"]) or "来源不详" for copy in hit.copies))
+        click.echo(f"   另有 {len(hit.copies)} 个来源: {outlets}")
+
+
 def _fail_usage(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_USAGE)
@@ -269,6 +286,8 @@ def _fail_usage(message: str) -> None:
 @click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
+@_facet_options
+@click.option("--collapse/--no-collapse", default=True, help="Copies of one release as one hit (default) or each.")
 @click.pass_obj
 def query_command(
     obj: _Context,
@@ -282,11 +301,15 @@ def query_command(
     include_undated: bool,
     as_json: bool,
     colour: bool | None,
+    collapse: bool,
+    **filters: str | None,
 ) -> None:
     """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest."""
     ensure_index(obj.index_dir, quiet=as_json)
     try:
-        result = obj.engine.search(q, district, date_from, date_to, sort, page, per_page, include_undated)
+        result = obj.engine.search(
+            q, district, date_from, date_to, sort, page, per_page, include_undated, collapse=collapse, **filters
+        )
     except QueryError as error:
         _fail_usage(str(error))
     except IndexUnavailableError as error:
@@ -330,8 +353,22 @@ def query_command(
         click.echo(f"   {_terminal_text(hit.snippet, colour)}", color=colour)
         if hit.missing:
             click.echo(f"   missing: {', '.join(hit.missing)}")
-    if result.total == 0 and (district or date_from or date_to):
+        _echo_types_and_copies(hit)
+    if result.total == 0 and (district or date_from or date_to or any(filters.values())):
         click.echo("No results: try removing the district or date filters.")
+
+
+def _by_id(obj: _Context, lookup: Callable[[str], Any], doc_id: str, as_json: bool) -> Any:
+    """What ``lookup`` gives for one release; exit code 1 when there is no such release."""
+    ensure_index(obj.index_dir, quiet=as_json)
+    try:
+        found = lookup(doc_id)
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    if found is None:
+        click.echo(f"Error: no document with id {doc_id!r}", err=True)
+        sys.exit(1)
+    return found
 
 
 @main.command("show")
@@ -341,14 +378,7 @@ def query_command(
 @click.pass_obj
 def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     """Print one release, cleaned, with its metadata."""
-    ensure_index(obj.index_dir, quiet=as_json)
-    try:
-        document = obj.engine.document(doc_id)
-    except IndexUnavailableError as error:
-        raise click.ClickException(str(error)) from None
-    if document is None:
-        click.echo(f"Error: no document with id {doc_id!r}", err=True)
-        sys.exit(1)
+    document = _by_id(obj, obj.engine.document, doc_id, as_json)
     if as_json:
         _echo_json(document.as_dict())
         return
@@ -361,9 +391,30 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     )
     if document.report_year:
         click.echo(f"所述年份 {document.report_year}")
+    _echo_types_and_copies(document)
+    for copy in document.copies:
+        click.echo(f"   {copy['date'] or '日期不详'} · {_printable(copy['source']) or '来源不详'} · id {copy['id']}")
     click.echo(f"文件 {_printable(document.path)}\n")
     for paragraph in document.paragraphs:
         click.echo(_printable(paragraph) + "\n")
+
+
+@main.command("similar")
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the similar releases as JSON.")
+@click.pass_obj
+def similar_command(obj: _Context, doc_id: str, as_json: bool) -> None:
+    """Five releases like DOC_ID (by its key terms; same crime type or place first), copies of it left out."""
+    hits = _by_id(obj, obj.engine.similar, doc_id, as_json)
+    if as_json:
+        _echo_json({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
+        return
+    if not hits:
+        click.echo("No similar releases.")
+    for number, hit in enumerate(hits, start=1):
+        kinds = "、".join(hit.crime_types) or "类型不详"
+        click.echo(f"{number}. {_printable(hit.title)}")
+        click.echo(f"   {hit.date or '日期不详'} · {_printable(hit.source) or '来源不详'} · {kinds} · id {hit.id}")
 
 
 @main.command("stats")

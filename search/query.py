@@ -34,11 +34,14 @@ from whoosh.searching import Searcher
 
 from search import coordination, gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
+from search.collapse import Stories, StoryCache, describe_copies
 from search.dates import parse_date
+from search.facet_registry import FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
 from search.index import current_generation, default_index_dir, open_generation, open_index
 from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
+from search.similar import similar_releases
 from search.snippets import highlight, snippet
 from search.synonyms import SynonymFileError, expansions_of
 
@@ -84,6 +87,8 @@ class Hit:
     score: float | None
     snippet: str
     crime_types: list[str] = field(default_factory=list)
+    story: str | None = None  # the id of the story (copies of one release) it belongs to
+    copies: list[dict[str, Any]] = field(default_factory=list)  # the story's other copies
     title_html: Markup = field(default=Markup(""), repr=False)
     # the query's words (as typed) this release lacks: it is a partial match
     missing: list[str] = field(default_factory=list)
@@ -166,6 +171,8 @@ class Document:
     crime_types: list[str] = field(default_factory=list)
     # which rule found the date (search.publish_date), None when undated
     date_rule: str | None = None
+    story: str | None = None
+    copies: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -692,6 +699,8 @@ class SearchEngine:
         # One operation (a search, its parse, its facets) sees one snapshot: refreshing midway
         # would close the reader that the operation is still using.
         self._pinned: Searcher | None = None
+        self._facet_values = FacetValuesCache()  # crime type, source (search.facet_registry)
+        self._story_cache = StoryCache()
 
     def close(self) -> None:
         with self._lock:
@@ -801,13 +810,18 @@ class SearchEngine:
         page: int = 1,
         per_page: int = 10,
         include_undated: bool = False,
+        crime: str | None = None,
+        source: str | None = None,
+        collapse: bool = False,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
         strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
-        is ``relevance`` or ``date``. Raises ``QueryError``
-        for anything malformed.
+        is ``relevance`` or ``date``; ``crime`` a crime type and ``source`` an outlet
+        (search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
+        release are one hit (search.collapse), and ``total`` and the facets count stories.
+        Raises ``QueryError`` for anything malformed.
         """
         started = time.perf_counter()
         q = q or ""
@@ -820,6 +834,10 @@ class SearchEngine:
         start, end = as_date(date_from, "from"), as_date(date_to, "to")
         if start and end and end < start:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
+        try:
+            chosen = chosen_filters({"crime": crime, "source": source})
+        except FilterValueError as error:
+            raise QueryError(str(error)) from None
 
         searcher = self._current_searcher()
         try:
@@ -833,6 +851,8 @@ class SearchEngine:
         terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
+        values, stories = self._facet_values.values(searcher), self._stories(searcher)
+        once = stories.once if collapse else lambda docs, _: docs
         region = region_name(district)
         date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
         by_date = sort == "date" or browsing
@@ -860,25 +880,39 @@ class SearchEngine:
                     mode = "any" if docs else mode
         # One pass over the query's matches gives the total and every facet; each facet ignores
         # its own filter (region counts apply the date filter, year counts the region filter).
-        matched = apply_filters(columns, docs, region, date_range, include_undated)
-        regions = region_counts(columns, matched.by_date)
+        matched = apply_filters(columns, values.narrow(docs, chosen), region, date_range, include_undated)
+        regions = region_counts(columns, once(matched.by_date, columns.region_ids))
         chosen_year = start.year if start and end and start.year == end.year else None
         if chosen_year is not None:
             # months are offered within the chosen year, counted over that whole year
             year_docs = apply_filters(
                 columns, matched.by_region, None, (chosen_year * 10000 + 101, chosen_year * 10000 + 1231)
             )
-            years, _ = date_counts(columns, matched.by_region, None)
-            _, months = date_counts(columns, year_docs.both, chosen_year)
+            years, _ = date_counts(columns, once(matched.by_region, columns.years), None)
+            _, months = date_counts(columns, once(year_docs.both, columns.months), chosen_year)
         else:
-            years, months = date_counts(columns, matched.by_region, None)
+            years, months = date_counts(columns, once(matched.by_region, columns.years), None)
         facets = {name: _ranked(regions[name]) for name in _REGION_FACETS}
         facets["year"] = sorted(_ranked(years), key=lambda item: item.value, reverse=True)
         facets["month"] = sorted(_ranked(months), key=lambda item: item.value)
+        unfaceted = apply_filters(columns, docs, region, date_range, include_undated).both
+        counted = values.counts(unfaceted, chosen, stories.story_of if collapse else None)
+        facets.update({name: _ranked(counts) for name, counts in counted.items()})
+        undated = undated_count(columns, matched.by_region)
+        if collapse:  # one hit per story: what is ranked, paged and counted in ``total``
+            undated_docs = [doc for doc in matched.by_region if not columns.datekeys[doc]]
+            undated = len(stories.once(undated_docs, columns.datekeys))
+            if date_range is not None and not include_undated:
+                # what including the undated would add: stories that only undated copies bring in
+                with_undated = apply_filters(columns, values.narrow(docs, chosen), region, date_range, True).both
+                undated = len(stories.representatives(with_undated, columns.datekeys)) - len(
+                    stories.representatives(matched.both, columns.datekeys)
+                )
+            matched.both = stories.representatives(matched.both, columns.datekeys)
 
         wanted = page * per_page
         first = (page - 1) * per_page
-        filtering = region is not None or date_range is not None
+        filtering = len(matched.both) != len(docs)
         datekeys = columns.datekeys
         if plan is not None:
             ranked = _ranked_by_tiers(searcher, plan, matched.both, first, wanted, datekeys, by_date)
@@ -902,7 +936,7 @@ class SearchEngine:
                 top_n = _completed(top_n, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
-        hits = [self._hit(searcher.stored_fields(doc), score, terms) for doc, score in ranked]
+        hits = [self._hit(searcher.stored_fields(doc), score, terms, stories, doc) for doc, score in ranked]
         # a boolean query's partial matches (mode "any") have not every word
         total_all_words = len(matched.both) if mode == "all" else 0
         if plan is not None:
@@ -924,7 +958,7 @@ class SearchEngine:
             mode=mode,
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
-            undated=undated_count(columns, matched.by_region),
+            undated=undated,
         )
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:
@@ -992,22 +1026,45 @@ class SearchEngine:
         )
         return results.groups(field_name)
 
-    def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str]) -> Hit:
+    def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str], stories: Stories, doc: int) -> Hit:
         return Hit(
             **_described(stored),
             score=round(score, 4) if score is not None else None,
             snippet=str(snippet(stored.get("body", ""), terms)),
+            story=stories.story_id(doc),
+            copies=describe_copies(self._current_searcher(), stories, doc),
             title_html=highlight(stored["title"], terms),
         )
 
+    def _stories(self, searcher: Searcher) -> Stories:
+        """The stories of the generation searched (search.collapse), cached per searcher and book."""
+        return self._story_cache.stories(searcher, self._generation, self._segment_lengths)
+
+    @_locked
+    def similar(self, doc_id: str, limit: int = 5) -> list[Hit] | None:
+        """Up to ``limit`` releases like ``doc_id`` (search.similar), copies of its own story left
+        out; None when there is no such release."""
+        searcher = self._current_searcher()
+        doc = searcher.document_number(id=doc_id)
+        if doc is None:
+            return None
+        stories = self._stories(searcher)
+        ranked = similar_releases(searcher, doc, stories, limit)
+        return [self._hit(searcher.stored_fields(other), score, [], stories, other) for score, other in ranked]
+
     @_locked
     def document(self, doc_id: str) -> Document | None:
-        stored = self._current_searcher().document(id=doc_id)
-        if stored is None:
+        searcher = self._current_searcher()
+        doc = searcher.document_number(id=doc_id)
+        if doc is None:
             return None
+        stored = searcher.stored_fields(doc)
         meta = stored.get("meta") or {}
+        stories = self._stories(searcher)
         return Document(
             **_described(stored),
+            story=stories.story_id(doc),
+            copies=describe_copies(searcher, stories, doc),
             title_inferred=bool(meta.get("title_inferred")),
             subtitle=meta.get("subtitle"),
             report_year=meta.get("report_year"),

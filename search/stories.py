@@ -23,14 +23,17 @@ import os
 import pickle
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from search.normalise import fold_text
+
+if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s) and numpy, which a search never needs
+    import numpy as np
+    from datasketch import MinHash
 
 SHINGLE = 3
 CONTAINMENT = 0.3
@@ -46,6 +49,9 @@ MAX_CANDIDATES = 200
 # Releases this short share boilerplate more than stories; they are never grouped.
 MIN_SHINGLES = 20
 FILE_NAME = "stories.pickle"
+# What searches read (search.collapse): the book holds a 2 KB signature per release, too much to
+# load on every command-line query.
+MAP_FILE = "story-map.pickle"
 FORMAT_VERSION = 1
 _KEPT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]+")
 
@@ -57,12 +63,16 @@ def shingles(text: str) -> set[str]:
 
 
 def _signature(items: set[str]) -> np.ndarray:
+    from datasketch import MinHash
+
     sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
     sketch.update_batch([item.encode("utf-8") for item in items])
     return sketch.hashvalues
 
 
 def _sketch(signature: np.ndarray) -> MinHash:
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, hashvalues=signature, scheme=_SCHEME)
 
 
@@ -97,16 +107,11 @@ class StoryBook:
             return cls()
 
     def save(self, folder: Path) -> None:
-        """Write-then-rename: readers find the old book or the new one, never half."""
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".stories.tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                data = {"version": FORMAT_VERSION, "entries": self.entries, "next_order": self.next_order}
-                pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, folder / FILE_NAME)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        """Write-then-rename: readers find the old book or the new one, never half. Beside it, the
+        map of stories with copies (``MAP_FILE``), all a search reads."""
+        data = {"version": FORMAT_VERSION, "entries": self.entries, "next_order": self.next_order}
+        _write_pickle(folder / FILE_NAME, data)
+        _write_pickle(folder / MAP_FILE, {"version": FORMAT_VERSION, "stories": self.shared_stories()})
 
     # -- keeping up with the index -------------------------------------------------------------
     def update(
@@ -121,6 +126,8 @@ class StoryBook:
             self._forget(gone, keep_order=gone in changed and gone in live_ids)
         if not changed:
             return
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=NUM_PERM)
         for doc_id, entry in self.entries.items():
             if entry.size >= MIN_SHINGLES:
@@ -146,6 +153,8 @@ class StoryBook:
         collection of near-identical boilerplate costs linear time, not quadratic."""
         if not candidates:
             return []
+        import numpy as np
+
         chosen = sorted(candidates, key=lambda other: self.entries[other].order)[:MAX_CANDIDATES]
         own = self.entries[doc_id]
         signatures = np.stack([self.entries[other].signature for other in chosen])
@@ -168,6 +177,12 @@ class StoryBook:
             self.entries[doc_id] = _Entry(entry.order, entry.signature, 0)
 
     # -- reading -------------------------------------------------------------------------------
+    def shared_stories(self) -> dict[str, str]:
+        """``stories()`` for the releases that have copies only."""
+        story_of = self.stories()
+        sizes = Counter(story_of.values())
+        return {release: story for release, story in story_of.items() if sizes[story] > 1}
+
     def stories(self) -> dict[str, str]:
         """Release id → story id (its earliest-indexed member's id)."""
         story_of: dict[str, str] = {}
@@ -184,6 +199,31 @@ class StoryBook:
         return story_of
 
 
+def _write_pickle(path: Path, data: dict[str, object]) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".stories.tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_story_map(folder: Path) -> dict[str, str]:
+    """Release id → story id for the releases that have copies (the others are stories of their
+    own), from the small map saved beside the book; from the book itself when there is no map
+    (a book saved before maps were)."""
+    try:
+        with open(folder / MAP_FILE, "rb") as handle:
+            data = pickle.load(handle)
+        if data.get("version") == FORMAT_VERSION and isinstance(data.get("stories"), dict):
+            return data["stories"]
+    except (OSError, pickle.UnpicklingError, EOFError, TypeError, AttributeError, ValueError):
+        pass
+    return StoryBook.load(folder).shared_stories()
+
+
 def update_stories(
     folder: Path, live: Iterable[str], changed: dict[str, str], text_of: Callable[[str], str | None]
 ) -> StoryBook:
@@ -196,7 +236,7 @@ def update_stories(
         text = text_of(doc_id)
         if text is not None:
             changed[doc_id] = text
-    if changed or set(book.entries) - live_ids:
+    if changed or set(book.entries) - live_ids or not (folder / MAP_FILE).exists():
         book.update(live_ids, changed)
         book.save(folder)
     return book

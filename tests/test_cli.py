@@ -40,10 +40,10 @@ def test_query_json_shape(runner, sample_index):
     hit = data["hits"][0]
     assert set(hit) == {
         "id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet", "crime_types",
-        "missing",
+        "missing", "story", "copies",
     }  # fmt: skip
     assert hit["date"] is None or len(hit["date"]) == 10
-    assert {"district", "year"} <= set(data["facets"])
+    assert {"district", "year", "crime_type", "source"} <= set(data["facets"])
     for facet in ("district", "year"):
         assert all(set(v) == {"value", "count"} for v in data["facets"][facet])
 
@@ -140,7 +140,9 @@ def test_query_reports_partial_mode_and_synonyms(runner, sample_index):
 
 
 def _ids_by_name(runner, index_dir) -> dict[str, list[str]]:
-    hits = json.loads(invoke(runner, index_dir, "query", "", "--per-page", "100", "--json").stdout)["hits"]
+    # every copy: the CLI collapses copies of one release into one hit by default
+    listing = invoke(runner, index_dir, "query", "", "--per-page", "100", "--no-collapse", "--json")
+    hits = json.loads(listing.stdout)["hits"]
     found: dict[str, list[str]] = {}
     for hit in hits:
         found.setdefault(os.path.basename(hit["path"]), []).append(hit["id"])

@@ -15,7 +15,7 @@ from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
 # what people type in a date box: 2024-1-31, 2024/01/31, 2024.1.31, 2024年1月31日
 _TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated")
+KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated", "crime", "source", "collapse")
 
 
 class ParamError(ValueError):
@@ -32,6 +32,9 @@ class SearchParams:
     page: int = 1
     per_page: int = 10
     include_undated: bool = False  # undated=1: a date filter keeps releases without a date
+    crime: str = ""  # the facet filters of search.facet_registry, by parameter name
+    source: str = ""
+    collapse: bool = True  # copies of one release as one hit
 
     def engine_kwargs(self) -> dict[str, Any]:
         return {
@@ -43,6 +46,9 @@ class SearchParams:
             "page": self.page,
             "per_page": self.per_page,
             "include_undated": self.include_undated,
+            "crime": self.crime or None,
+            "source": self.source or None,
+            "collapse": self.collapse,
         }
 
     def url_args(self, default_per_page: int = 10, **changes: Any) -> dict[str, Any]:
@@ -60,12 +66,15 @@ class SearchParams:
             "page": values["page"] if values["page"] != 1 else "",
             "per_page": values["per_page"] if values["per_page"] != default_per_page else "",
             "undated": 1 if values["include_undated"] else "",
+            "crime": values["crime"],
+            "source": values["source"],
+            "collapse": "" if values["collapse"] else "0",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.district or self.date_from or self.date_to)
+        return bool(self.district or self.date_from or self.date_to or self.crime or self.source)
 
     @property
     def has_date_filter(self) -> bool:
@@ -138,4 +147,14 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),
         include_undated=bool(_whole_number(args, "undated", 0, 0, 1)),
+        crime=_single(args, "crime"),
+        source=_single(args, "source"),
+        collapse=_collapse(args),
     )
+
+
+def _collapse(args: MultiDict) -> bool:
+    raw = _single(args, "collapse")
+    if raw not in ("", "0", "1"):
+        raise ParamError(f"collapse must be 0 (every copy) or 1 (copies of one release as one hit), not {raw!r}")
+    return raw != "0"

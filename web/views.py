@@ -12,6 +12,7 @@ from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
 from web.facets import bar_chart, region_tree
+from web.journalist import active_filters, facet_lists, metadata_links
 from web.messages import explain
 from web.params import ParamError, SearchParams, month_range, parse, year_range
 
@@ -115,6 +116,8 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         "per_page_choices": sorted({10, 20, 50, params.per_page}),
         # an empty query lists the newest first whatever sort says
         "sort_shown": params.sort if params.q else "date",
+        "facet_lists": facet_lists(params, result.facets, lambda **changes: _link(params, **changes)),
+        "active_filters": active_filters(params),
         "page_numbers": _page_numbers(result.page, result.pages),
     }
 
@@ -152,6 +155,8 @@ def document(doc_id: str):
         title_html=highlight(found.title, terms),
         paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
         back=_link(params, page=params.page),
+        links=metadata_links(found, lambda **args: url_for("pages.search", **args)),
+        similar=engine.similar(doc_id) or [],
     )
 
 
@@ -209,3 +214,11 @@ def api_document(doc_id: str):
     if found is None:
         return jsonify(error=f"no document with id {doc_id!r}", error_zh="没有这篇通报。"), 404
     return jsonify(found.as_dict())
+
+
+@api.route("/documents/<doc_id>/similar")
+def api_similar(doc_id: str):
+    hits = engine_of(current_app).similar(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
+    if hits is None:
+        return jsonify(error=f"no document with id {doc_id!r}"), 404
+    return jsonify({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
