@@ -1,4 +1,4 @@
-"""Facets beyond place and date — crime type and source — declared once each.
+"""Facets beyond place and date — crime type, source, reported year — declared once each.
 
 A facet declares the index field whose values it counts (its column), the parameter that filters
 by it and how a filter value is read, and the label the page shows. The engine, the CLI, the web
@@ -36,6 +36,13 @@ def _crime_type_filter(value: str) -> str:
 
 def _source_filter(value: str) -> str:
     return value.strip()
+
+
+def _year_filter(value: str) -> str:
+    year = value.strip()
+    if not (year.isdigit() and len(year) == 4):
+        raise FilterValueError(f"reported must be a year such as 2024, not {value!r}")
+    return year
 
 
 def _keyword_values(leaf: Any, field_name: str) -> list[tuple[str, ...]]:
@@ -80,6 +87,14 @@ FACETS: tuple[Facet, ...] = (
         f"Crime type ({'、'.join(CRIME_TYPES)}; either script).",
     ),
     Facet("source", "source", "来源", _column_values, _source_filter, "Outlet, exactly as listed."),
+    Facet(
+        "report_year",
+        "reported",
+        "报告年份",
+        _keyword_values,
+        _year_filter,
+        "Year a release reports on (a 2024年工作总结 published in 2025 reports on 2024).",
+    ),
 )
 FACET_PARAMS = tuple(facet.param for facet in FACETS)
 

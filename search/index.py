@@ -51,7 +51,7 @@ INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there until killed.
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
-# 6: ids from content, documents keyed by path for update and delete; 7: crime types
+# 6: ids from content, documents keyed by path for update and delete; 7: crime types, reported year
 SCHEMA_VERSION = 7
 
 
@@ -130,6 +130,7 @@ def build_schema() -> Schema:
         region=COLUMN(VarBytesColumn()),  # "province/city/district", UTF-8
         source=ID(stored=True, sortable=True),
         crime_type=KEYWORD(stored=True, commas=True),  # "诈骗,盗窃" (search.crime_types)
+        report_year=ID(stored=True),  # the year a release reports on (2024年工作总结 → "2024")
         path=ID(stored=True, unique=True),
         path_column=COLUMN(VarBytesColumn()),  # path_key, UTF-8
         checksum=COLUMN(VarBytesColumn()),  # hex SHA-256, ASCII

@@ -811,6 +811,7 @@ class SearchEngine:
         per_page: int = 10,
         include_undated: bool = False,
         crime: str | None = None,
+        reported: str | None = None,
         source: str | None = None,
         collapse: bool = False,
     ) -> SearchResult:
@@ -818,7 +819,7 @@ class SearchEngine:
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
         strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
-        is ``relevance`` or ``date``; ``crime`` a crime type and ``source`` an outlet
+        is ``relevance`` or ``date``; ``crime`` a crime type, ``source`` an outlet, ``reported`` a reported year
         (search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
         release are one hit (search.collapse), and ``total`` and the facets count stories.
         Raises ``QueryError`` for anything malformed.
@@ -835,7 +836,7 @@ class SearchEngine:
         if start and end and end < start:
             raise QueryError(f"'to' ({end}) is before 'from' ({start})")
         try:
-            chosen = chosen_filters({"crime": crime, "source": source})
+            chosen = chosen_filters({"crime": crime, "source": source, "reported": reported})
         except FilterValueError as error:
             raise QueryError(str(error)) from None
 

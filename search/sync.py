@@ -140,6 +140,8 @@ def release_fields(release: Release, doc_id: str | None = None) -> dict[str, Any
         fields["source"] = release.source
     if release.crime_types:
         fields["crime_type"] = ",".join(release.crime_types)
+    if release.report_year:
+        fields["report_year"] = str(release.report_year)
     return fields
 
 

@@ -269,3 +269,43 @@ def test_searches_read_the_story_map_and_fall_back_to_the_book_without_one(tmp_p
         engine.close()
     sync(tmp_path / "index", [folder])  # nothing changed, but the map is written
     assert story_map.exists()
+
+
+# -- reported year ----------------------------------------------------------------------------
+
+
+def test_reported_year_is_a_facet_and_a_filter_everywhere(tmp_path: Path) -> None:
+    """A year-end summary published in January reports on the year before: that year is offered
+    as a facet and a filter (engine, CLI, API), beside the publish date's own year."""
+    folder = tmp_path / "releases"
+    folder.mkdir()
+    (folder / "summary.txt").write_text(
+        "2024年全县公安工作综述\n\n发布时间：2025-01-10\n\n2024年，全县公安机关共破获刑事案件300余起，"
+        "抓获犯罪嫌疑人200余名，群众安全感持续提升。\n",
+        encoding="utf-8",
+    )
+    (folder / "case.txt").write_text(
+        "某县警方破获一起盗窃案\n\n发布时间：2025-03-02\n\n3月1日，某县公安局民警接到报警后迅速出警，抓获盗窃嫌疑人一名。\n",
+        encoding="utf-8",
+    )
+    index_dir = tmp_path / "ix"
+    sync(index_dir, [folder])
+    engine = SearchEngine(index_dir)
+    try:
+        result = engine.search("")
+        assert _values(result, "report_year") == {"2024": 1}
+        assert _values(result, "year") == {"2025": 2}
+        reported = engine.search("", reported="2024")
+        assert [hit.title for hit in reported.hits] == ["2024年全县公安工作综述"]
+        with pytest.raises(QueryError, match="reported"):
+            engine.search("", reported="last year")
+    finally:
+        engine.close()
+    cli = CliRunner().invoke(main, ["--index", str(index_dir), "query", "", "--reported", "2024", "--json"])
+    assert json.loads(cli.stdout)["total"] == 1
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    api = client.get("/api/search", query_string={"reported": "2024"}).get_json()
+    assert api["total"] == 1 and {"value": "2024", "count": 1} in api["facets"]["report_year"]
+    assert client.get("/api/search", query_string={"reported": "20x4"}).status_code == 400
+    page = client.get("/", query_string={"reported": "2024"}).get_data(as_text=True)
+    assert "报告年份" in page

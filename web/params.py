@@ -15,7 +15,10 @@ from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
 # what people type in a date box: 2024-1-31, 2024/01/31, 2024.1.31, 2024年1月31日
 _TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-KNOWN = ("q", "district", "from", "to", "sort", "page", "per_page", "undated", "crime", "source", "collapse")
+KNOWN = (
+    *("q", "district", "from", "to", "sort", "page", "per_page", "undated"),
+    *("crime", "source", "reported", "collapse"),
+)
 
 
 class ParamError(ValueError):
@@ -34,6 +37,7 @@ class SearchParams:
     include_undated: bool = False  # undated=1: a date filter keeps releases without a date
     crime: str = ""  # the facet filters of search.facet_registry, by parameter name
     source: str = ""
+    reported: str = ""
     collapse: bool = True  # copies of one release as one hit
 
     def engine_kwargs(self) -> dict[str, Any]:
@@ -48,6 +52,7 @@ class SearchParams:
             "include_undated": self.include_undated,
             "crime": self.crime or None,
             "source": self.source or None,
+            "reported": self.reported or None,
             "collapse": self.collapse,
         }
 
@@ -68,13 +73,14 @@ class SearchParams:
             "undated": 1 if values["include_undated"] else "",
             "crime": values["crime"],
             "source": values["source"],
+            "reported": values["reported"],
             "collapse": "" if values["collapse"] else "0",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.district or self.date_from or self.date_to or self.crime or self.source)
+        return bool(self.district or self.date_from or self.date_to or self.crime or self.source or self.reported)
 
     @property
     def has_date_filter(self) -> bool:
@@ -149,6 +155,7 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         include_undated=bool(_whole_number(args, "undated", 0, 0, 1)),
         crime=_single(args, "crime"),
         source=_single(args, "source"),
+        reported=_single(args, "reported"),
         collapse=_collapse(args),
     )
 
