@@ -19,6 +19,7 @@ import click
 from search.index import (
     IndexBusyError,
     IndexUnavailableError,
+    WriterFailedError,
     default_index_dir,
     default_samples_dir,
     index_exists,
@@ -91,6 +92,8 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
         sys.exit(EXIT_BUSY)
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
+    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
+        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -266,6 +269,8 @@ def query_command(
         _fail_usage(str(error))
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
+    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
+        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         _echo_json(result.as_dict())
         return
@@ -331,6 +336,8 @@ def stats_command(obj: _Context, as_json: bool) -> None:
         stats = obj.engine.stats()
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
+    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
+        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         _echo_json(stats)
         return

@@ -19,11 +19,13 @@ record lock: the kernel drops it when its process dies, so a killed run never le
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -47,7 +49,7 @@ GENERATION_FILE = "generation.json"
 CURRENT_LINK = "current"
 LOCK_FILE = ".writer.lock"
 INDEX_NAME = "releases"
-# Crash tests set this to a failpoint name; the process then stops there until killed.
+# Crash tests set this to a failpoint name; the process then stops there (see ``failpoint``).
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 WRITER_MEMORY_MB = 256
 SCHEMA_VERSION = 5
@@ -67,6 +69,10 @@ class RebuildNeededError(IndexUnavailableError):
 
 class IndexBusyError(Exception):
     """Another process holds the writer lock."""
+
+
+class WriterFailedError(Exception):
+    """A writer process died or failed; nothing of the run was committed."""
 
 
 def default_index_dir() -> Path:
@@ -199,12 +205,22 @@ def now() -> str:
 
 
 def failpoint(name: str) -> None:
-    """Stop here, announced on stderr, when a crash test asks for it (see ``FAILPOINT_ENV``)."""
-    if os.environ.get(FAILPOINT_ENV) == name:
-        sys.stderr.write(f"failpoint {name} reached\n")
-        sys.stderr.flush()
-        while True:
-            time.sleep(60)
+    """Stop here, announced on stderr, when a crash test asks for it (see ``FAILPOINT_ENV``).
+
+    The process waits until killed, or until SIGUSR1 lets it go on (so a test can kill a writer
+    child meanwhile). ``NAME:enospc`` instead fails here as a full disk would.
+    """
+    wanted = os.environ.get(FAILPOINT_ENV)
+    if wanted == f"{name}:enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC) + f" (failpoint {name})")
+    if wanted != name:
+        return
+    resumed: list[bool] = []
+    signal.signal(signal.SIGUSR1, lambda *_: resumed.append(True))
+    sys.stderr.write(f"failpoint {name} reached (pid {os.getpid()})\n")
+    sys.stderr.flush()
+    while not resumed:
+        time.sleep(0.05)
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -292,6 +308,8 @@ def remove_stale_generations(index_dir: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(f".{CURRENT_LINK}-") or entry.name.startswith(f".{META_FILE}-"):
             entry.unlink(missing_ok=True)
+    if current is not None:  # temporary postings of a writer that died (disk full, kill -9)
+        shutil.rmtree(current / f"{INDEX_NAME}.tmp", ignore_errors=True)
 
 
 @contextmanager

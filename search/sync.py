@@ -13,6 +13,7 @@ import ctypes.util
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,7 @@ from search.index import (
 )
 from search.load import LoadError, checksum_of, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
+from search.writer import CheckedMpWriter
 
 WRITER_MEMORY_MB = 96
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
@@ -173,7 +175,9 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     leave their own segment instead of merging)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        return ix.writer(procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256)
+        return CheckedMpWriter(
+            ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256
+        )
     return ix.writer(limitmb=WRITER_MEMORY_MB)
 
 
@@ -246,8 +250,12 @@ def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None
     with writer_lock(index_dir, wait):
         remove_stale_generations(index_dir)
         generation = new_generation(index_dir)
-        report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
-        failpoint("rebuild:before-swap")
+        try:
+            report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
+            failpoint("rebuild:before-swap")
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)  # never swapped in: nobody reads it
+            raise
         point_current_at(index_dir, generation)
         failpoint("rebuild:after-swap")
         remove_stale_generations(index_dir)
@@ -277,6 +285,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     for folder, reason in unlistable:
         report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
     protected = [folder for folder, _ in unlistable]
+    # remembered before anything is written, so a run killed before its first commit still
+    # leaves an index that ``reindex`` knows how to complete
+    _remember_sources(index_dir, present, updated=False)
     report.files = len(files)
     progress.start(len(files))
 
@@ -331,15 +342,27 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         else:
             writer.cancel()
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        finally:
+            # whatever the failure (a full disk), no temporary postings stay behind
+            shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
         raise
     failpoint("sync:after-commit")
     with ix.searcher() as searcher:
         save_missing(Path(ix.storage.folder), searcher.reader())
-    meta = IndexMeta.read(index_dir)
-    meta.sources = sorted({*meta.sources, *(str(root) for root in present)})
-    meta.updated = now()
-    meta.write(index_dir)
+    _remember_sources(index_dir, present, updated=True)
     report.documents = ix.doc_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remember_sources(index_dir: Path, present: list[Path], updated: bool) -> None:
+    meta = IndexMeta.read(index_dir)
+    sources = sorted({*meta.sources, *(str(root) for root in present)})
+    if sources == meta.sources and not updated:
+        return
+    meta.sources = sources
+    if updated:
+        meta.updated = now()
+    meta.write(index_dir)
