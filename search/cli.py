@@ -123,8 +123,11 @@ def _summary(report: SyncReport) -> str:
 
 def ensure_index(index_dir: Path, quiet: bool = False) -> None:
     """Build the index from the bundled samples when there is none yet, and say so."""
-    if index_exists(index_dir):
-        return
+    try:
+        if index_exists(index_dir):
+            return
+    except IndexUnavailableError as error:  # damaged, not absent: never build samples into it
+        raise click.ClickException(str(error)) from None
     samples = default_samples_dir()
     if not samples.is_dir():
         raise click.ClickException(f"no index in {index_dir} and no samples/ folder to build one from")
@@ -269,8 +272,6 @@ def query_command(
         _fail_usage(str(error))
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
-    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
-        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         _echo_json(result.as_dict())
         return
@@ -336,8 +337,6 @@ def stats_command(obj: _Context, as_json: bool) -> None:
         stats = obj.engine.stats()
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
-    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
-        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         _echo_json(stats)
         return

@@ -190,9 +190,22 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file under this process's umask (``mkstemp`` gives 0600,
+    which would lock out a server running as another user with read access to the index)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+        mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Write-then-rename, so a crash leaves the old file or the new one, never half of one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    os.fchmod(handle, new_file_mode())
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.flush()
@@ -224,14 +237,33 @@ def failpoint(name: str) -> None:
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """The generation directory readers should open, or None when there is no index."""
+    """The generation directory readers should open, or None when there is no index at all.
+
+    An index that is there but damaged (``current`` dangling, its table of contents deleted or
+    unreadable) raises ``IndexUnavailableError``: it must never pass for an absent one, which
+    callers may build afresh (from the bundled samples, say) over the operator's data.
+    """
     link = index_dir / CURRENT_LINK
     try:
         target = os.readlink(link)
-    except OSError:
+    except FileNotFoundError:
         return None
+    except OSError as error:
+        raise _damaged(index_dir, f"{CURRENT_LINK} is not a symlink ({error.strerror})") from None
     generation = index_dir / target
-    return generation if whoosh_index.exists_in(str(generation), indexname=INDEX_NAME) else None
+    try:
+        found = whoosh_index.exists_in(str(generation), indexname=INDEX_NAME)
+    except Exception as error:  # Whoosh raises assorted types for a damaged table of contents
+        raise _damaged(index_dir, f"its table of contents is unreadable ({error})") from None
+    if not found:
+        raise _damaged(index_dir, f"{CURRENT_LINK} points at {target}, which holds no index")
+    return generation
+
+
+def _damaged(index_dir: Path, reason: str) -> IndexUnavailableError:
+    return IndexUnavailableError(
+        f"the index in {index_dir} is damaged: {reason}. Rebuild it: police-search reindex --rebuild"
+    )
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -300,9 +332,13 @@ def _fsync_dir(directory: Path) -> None:
 def remove_stale_generations(index_dir: Path) -> None:
     """Delete generations no reader will open again (left by rebuilds, finished or killed).
 
-    Only called under the writer lock, so no other writer is building one right now.
+    Only called under the writer lock, so no other writer is building one right now. A damaged
+    current generation is stale too: only a rebuild calls this on a damaged index.
     """
-    current = current_generation(index_dir)
+    try:
+        current = current_generation(index_dir)
+    except IndexUnavailableError:
+        current = None
     for entry in index_dir.iterdir():
         if entry.name.startswith("gen-") and entry.is_dir() and (current is None or entry.name != current.name):
             shutil.rmtree(entry, ignore_errors=True)

@@ -239,8 +239,9 @@ def sync(index_dir: Path, paths: list[Path], progress: Progress | None = None, w
     A source folder that has gone missing is reported and its documents are kept.
     """
     with writer_lock(index_dir, wait):
+        exists = index_exists(index_dir)  # a damaged index raises here, before anything is removed
         remove_stale_generations(index_dir)
-        if not index_exists(index_dir):
+        if not exists:
             point_current_at(index_dir, new_generation(index_dir))
         return _sync_generation(index_dir, open_index(index_dir), paths, progress or Progress())
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
-from search.index import IndexUnavailableError
 from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
@@ -29,8 +28,8 @@ def _link(params: SearchParams, **changes) -> str:
 
 
 def _run_search() -> tuple[SearchParams, SearchResult]:
-    """The request's parameters and their results; raises ParamError, QueryError or
-    IndexUnavailableError, which each view reports in its own format."""
+    """The request's parameters and their results; raises ParamError or QueryError, which each
+    view reports in its own format (IndexUnavailableError is a 503 for every view: see web)."""
     params = _params()
     return params, engine_of(current_app).search(**params.engine_kwargs())
 
@@ -42,8 +41,6 @@ def search():
     except (ParamError, QueryError) as error:
         fallback = SearchParams(q=request.args.get("q", "")[:200])
         return render_template("search.html", params=fallback, result=None, error=str(error), link=_link), 400
-    except IndexUnavailableError as error:
-        return render_template("error.html", status=503, message=str(error)), 503
     return render_template("search.html", **_search_context(params, result))
 
 
@@ -137,8 +134,6 @@ def api_search():
         _, result = _run_search()
     except (ParamError, QueryError) as error:
         return jsonify(error=str(error)), 400
-    except IndexUnavailableError as error:
-        return jsonify(error=str(error)), 503
     return jsonify(result.as_dict())
 
 
