@@ -289,9 +289,11 @@ def open_generation(generation: Path) -> Index:
     try:
         # Read, not memory-mapped: a long-lived server would otherwise count every index page it
         # ever touched in its resident memory.
-        return FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
+        ix = FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
+        ix.reader().close()  # opens every segment: a damaged one is reported here, not mid-search
+        return ix
     except Exception as error:  # Whoosh raises assorted types for damaged files
-        raise IndexUnavailableError(f"cannot open the index in {generation}: {error}") from None
+        raise _damaged(generation.parent, f"cannot read {generation.name} ({error})") from None
 
 
 def open_index(index_dir: Path) -> Index:

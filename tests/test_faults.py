@@ -104,3 +104,21 @@ def test_first_run_killed_before_its_commit_is_completed_by_plain_reindex(tmp_pa
     report = reindex_json(index_dir)  # no paths: cron's call
     assert report["added"] == 20
     assert len(state(index_dir)) == 20
+
+
+@pytest.mark.parametrize("how", ["dangling current", "deleted toc", "empty toc", "garbage segment"])
+def test_damaged_index_is_reported_and_never_rebuilt_from_samples(tmp_path, how):
+    from tests.test_hostile_web import _damage
+
+    source = tmp_path / "releases"
+    write_releases(source, 3)
+    index_dir = tmp_path / "ix"
+    reindex_json(index_dir, str(source))
+    _damage(index_dir, how)
+    for command in (["query", "民警"], ["stats", "--json"], ["reindex"]):
+        completed = run_cli(index_dir, *command)
+        assert completed.returncode == 1, (command, completed.stdout, completed.stderr)
+        assert "damaged" in completed.stderr and "--rebuild" in completed.stderr
+        assert "Traceback" not in completed.stderr and "samples" not in completed.stderr
+    rebuilt = reindex_json(index_dir, "--rebuild")
+    assert rebuilt["added"] == 3 and len(state(index_dir)) == 3
