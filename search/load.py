@@ -165,9 +165,11 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
     warnings = warnings if warnings is not None else []
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8-sig"),
+        # UTF-32-LE's mark begins with UTF-16-LE's: test it first
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
         (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
     ):
         if data.startswith(bom):
             try:
@@ -175,6 +177,10 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
             except UnicodeDecodeError as error:
                 reason = f"starts with a {codec} byte-order mark but is not valid {codec}: {error.reason}"
                 raise LoadError(reason) from None
+    if b"\x00" in data[:8192]:
+        unmarked = _utf16_without_bom(data)
+        if unmarked is not None:
+            return unmarked
     if _looks_binary(data):
         raise LoadError("binary data, not text (NUL or control bytes)")
     try:
@@ -197,6 +203,27 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
     if "+" in encoding:
         warnings.append(f"lines are in different encodings ({encoding}); each line was decoded on its own")
     return text, encoding
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 saved without a byte-order mark (some Windows tools): its ASCII characters carry NUL
+    bytes, which would otherwise make it look binary. Accepted only when one byte order gives
+    NUL-free, control-free text of ordinary Chinese."""
+    if len(data) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for char in text if char < " " and char not in "\t\n\r\f")
+        if not controls and _plausibility(text) >= CLEARLY_DECODED and _has_ideographs(text):
+            return text, codec
+    return None
+
+
+def _has_ideographs(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" for char in text)
 
 
 def _whole_file_readings(data: bytes, preferred: str | None) -> list[tuple[float, str, str]]:

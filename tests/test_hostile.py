@@ -326,3 +326,28 @@ def test_utf16_bom_and_mixed_encodings_decode(tmp_path):
     mixed = "标题\n".encode() + "正文是GBK编码的内容。".encode("gbk")
     assert decode(mixed, warnings=warnings)[0] == "标题\n正文是GBK编码的内容。"
     assert warnings
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        (lambda text: text.encode("utf-16-le"), "utf-16-le"),
+        (lambda text: text.encode("utf-16-be"), "utf-16-be"),
+        (lambda text: codecs.BOM_UTF32_LE + text.encode("utf-32-le"), "utf-32"),
+        (lambda text: codecs.BOM_UTF32_BE + text.encode("utf-32-be"), "utf-32"),
+    ],
+)
+def test_utf16_without_bom_and_utf32_with_bom_decode(encoded, encoding):
+    from search.load import decode
+
+    text = SEED_004.read_text(encoding="utf-8")
+    assert decode(encoded(text)) == (text, encoding)
+
+
+def test_binary_with_nul_bytes_is_still_refused():
+    from search.load import LoadError, decode
+
+    noise = random.Random(4).randbytes(4096)
+    for data in (noise, b"\x00\x01" * 2000, "ASCII only, no Chinese".encode("utf-16-le")):
+        with pytest.raises(LoadError, match="binary"):
+            decode(data)
