@@ -302,6 +302,10 @@ def main() -> None:
     print(f"{args.kills} kill trials …", flush=True)
     trials = kill_trials(args.work, args.kills, args.seed)
     print(report(traffic, trials, args.docs, time.perf_counter() - started))
+    failures = traffic.server_errors + traffic.unprotected + traffic.foreign_redirects + traffic.path_leaks
+    broken = [trial for trial in trials if trial.lost or not trial.all_or_nothing or not trial.recovered]
+    if failures or broken or traffic.connection_errors:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
