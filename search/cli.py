@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from search.index import (
+    FOLLOW_SYMLINKS_ENV,
     IndexBusyError,
     IndexUnavailableError,
     WriterFailedError,
@@ -181,6 +183,13 @@ def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
             default=0.0,
             show_default=True,
             help="Seconds to wait for another writer to finish before giving up (exit code 3).",
+        ),
+        click.option(
+            "--follow-symlinks",
+            is_flag=True,
+            expose_value=False,  # read by search.sync from the environment (cron can set it too)
+            callback=lambda _ctx, _param, value: value and os.environ.__setitem__(FOLLOW_SYMLINKS_ENV, "1"),
+            help="Also index files that symlinks in a source folder point to outside it (refused by default).",
         ),
         click.pass_obj,
     ]

@@ -51,6 +51,8 @@ LOCK_FILE = ".writer.lock"
 INDEX_NAME = "releases"
 # Crash tests set this to a failpoint name; the process then stops there (see ``failpoint``).
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
+# Set (by ``--follow-symlinks``) to index files that symlinks in a source folder point to outside it.
+FOLLOW_SYMLINKS_ENV = "POLICE_SEARCH_FOLLOW_SYMLINKS"
 WRITER_MEMORY_MB = 256
 SCHEMA_VERSION = 5
 

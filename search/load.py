@@ -107,10 +107,17 @@ def is_supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def iter_source_files(
+    root: Path,
+    unlistable: list[tuple[Path, str]] | None = None,
+    refused: list[tuple[Path, str]] | None = None,
+    follow_symlinks: bool = False,
+) -> Iterator[Path]:
     """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped.
 
-    Folders that cannot be listed are appended to ``unlistable`` with the reason.
+    Folders that cannot be listed are appended to ``unlistable`` with the reason. Symlinks that
+    lead out of ``root`` (to ``/etc/passwd``, another tree) are not followed but appended to
+    ``refused``, unless ``follow_symlinks``: dropping a link must not publish what it points to.
     """
     if not root.is_dir():
         if is_supported(root):
@@ -133,10 +140,32 @@ def iter_source_files(root: Path, unlistable: list[tuple[Path, str]] | None = No
             continue
         seen_dirs.add((stat.st_dev, stat.st_ino))
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        if not follow_symlinks:
+            subdirectories[:] = [d for d in subdirectories if _stays_inside(Path(directory) / d, root, refused)]
         for name in sorted(files):
             path = Path(directory) / name
-            if not name.startswith(".") and is_supported(path):
+            if (
+                not name.startswith(".")
+                and is_supported(path)
+                and (follow_symlinks or _stays_inside(path, root, refused))
+            ):
                 yield path
+
+
+def _stays_inside(path: Path, root: Path, refused: list[tuple[Path, str]] | None) -> bool:
+    if not path.is_symlink():
+        return True
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or a loop: reading it reports why it cannot be read
+        return True
+    try:
+        target.relative_to(root.resolve())
+        return True
+    except ValueError:
+        if refused is not None:
+            refused.append((path, "a symlink to outside the source folder: not followed (--follow-symlinks)"))
+        return False
 
 
 def _plausibility(text: str) -> float:

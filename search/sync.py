@@ -26,6 +26,7 @@ from whoosh.index import Index
 from search.clean import clean
 from search.extract import Release, extract
 from search.index import (
+    FOLLOW_SYMLINKS_ENV,
     IndexMeta,
     document_id,
     failpoint,
@@ -222,9 +223,14 @@ def indexed_documents(index_dir: Path) -> dict[str, dict[str, str]]:
     return _stored_documents(open_index(index_dir))
 
 
-def list_source_files(paths: Iterable[Path], unlistable: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+def list_source_files(
+    paths: Iterable[Path],
+    unlistable: list[tuple[Path, str]] | None = None,
+    refused: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
+    follow = bool(os.environ.get(FOLLOW_SYMLINKS_ENV))
     for root in paths:
-        yield from iter_source_files(root, unlistable)
+        yield from iter_source_files(root, unlistable, refused, follow_symlinks=follow)
 
 
 def remembered_sources(index_dir: Path) -> list[Path]:
@@ -282,7 +288,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
             report.skipped.append(Skipped(str(root), "source folder or file not found; its documents were kept"))
     stored = _stored_documents(ix)
     unlistable: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable))
+    refused: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable, refused))
+    report.skipped += [Skipped(os.fsencode(link).decode("utf-8", "backslashreplace"), why) for link, why in refused]
     for folder, reason in unlistable:
         report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
     protected = [folder for folder, _ in unlistable]

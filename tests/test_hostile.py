@@ -351,3 +351,32 @@ def test_binary_with_nul_bytes_is_still_refused():
     for data in (noise, b"\x00\x01" * 2000, "ASCII only, no Chinese".encode("utf-16-le")):
         with pytest.raises(LoadError, match="binary"):
             decode(data)
+
+
+def test_symlinks_out_of_a_source_folder_are_refused_unless_asked(tmp_path):
+    source, outside = tmp_path / "drop", tmp_path / "outside"
+    source.mkdir()
+    outside.mkdir()
+    shutil.copy(SEED_000, source / "real.txt")
+    shutil.copy(SEED_001, outside / "private.txt")
+    shutil.copy(SEED_003, source / "inner.txt")
+    (source / "to-file.txt").symlink_to(outside / "private.txt")
+    (source / "to-folder").symlink_to(outside)
+    (source / "to-passwd.txt").symlink_to("/etc/passwd")
+    index_dir = tmp_path / "ix"
+    completed = run_index(index_dir, source)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    refused = {Path(item["path"]).name for item in report["skipped"] if "--follow-symlinks" in item["reason"]}
+    assert refused == {"to-file.txt", "to-folder", "to-passwd.txt"}
+    assert report["added"] == 2  # real.txt and inner.txt
+    followed = subprocess.run(
+        [*CLI, "--index", str(tmp_path / "ix2"), "index", str(source), "--json", "--follow-symlinks"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=300,
+    )
+    assert followed.returncode == 0, followed.stderr
+    assert json.loads(followed.stdout.strip().splitlines()[-1])["added"] == 5  # every link followed
