@@ -122,3 +122,20 @@ def test_damaged_index_is_reported_and_never_rebuilt_from_samples(tmp_path, how)
         assert "Traceback" not in completed.stderr and "samples" not in completed.stderr
     rebuilt = reindex_json(index_dir, "--rebuild")
     assert rebuilt["added"] == 3 and len(state(index_dir)) == 3
+
+
+def test_read_only_index_folder_is_a_message_not_a_traceback(indexed, tmp_path):
+    from tests.test_hostile import run_index
+
+    index_dir, source, old = indexed
+    folders = [index_dir, current_generation(index_dir)]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        completed = run_index(index_dir, source, without_root_override=True)
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    assert completed.returncode == 1, completed.stdout
+    assert "indexing failed" in completed.stderr and "Traceback" not in completed.stderr
+    assert state(index_dir) == old
