@@ -56,14 +56,14 @@ MAX_QUERY_WORDS = 64
 # over a national corpus would otherwise return thousands of districts.
 FACET_LIMIT = 200
 MAX_EXPANDING_TERMS = 3
-# The work budget of one query (each bound keeps the worst query under a second on 20,000
+# The work budget of one query (bench/hostile.py measures the slowest query that fits, on 2,000
 # releases): vocabulary words one wildcard, prefix or range may stand for, words in one quoted
 # phrase, depth of nested parentheses.
 MAX_EXPANDED_WORDS = 300
 MAX_PHRASE_WORDS = 24
 MAX_NESTING = 16
 # ... and the search terms the parsed query expands to (each word becomes its term, its parts in
-# sequence, its bigrams; a positional clause counts three times, as it compares positions): a
+# sequence, its bigrams; a positional clause adds POSITIONAL_COST, as it compares positions): a
 # sentence of ordinary words fits; a pasted paragraph does not.
 MAX_QUERY_COST = 110
 POSITIONAL_COST = 2
