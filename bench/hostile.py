@@ -191,6 +191,9 @@ def kill_trials(work: Path, trials: int, seed: int) -> list[Trial]:
         [*CLI, "--index", str(index_dir), "index", str(source)], cwd=ROOT, env=env, capture_output=True, check=True
     )
     results = []
+    # how long a full run of one batch takes (measured by each recovery run): the parent is killed
+    # anywhere in it, before the commit or after
+    run_seconds = 8.0
     for number in range(trials):
         target = "writer child" if number % 2 == 0 else "parent"
         batch = source / f"batch-{number}"
@@ -206,7 +209,7 @@ def kill_trials(work: Path, trials: int, seed: int) -> list[Trial]:
         killed = False
         deadline = time.monotonic() + 300
         if target == "parent":
-            time.sleep(rng.uniform(0.5, 8.0))
+            time.sleep(rng.uniform(0.5, run_seconds))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 killed = True
@@ -223,7 +226,10 @@ def kill_trials(work: Path, trials: int, seed: int) -> list[Trial]:
                 time.sleep(0.05)
         exit_code = process.wait(timeout=300)
         after = _count(index_dir)
+        recovery_started = time.monotonic()
         recovered = _reindex(index_dir, env) == 0
+        if after == before:  # the recovery run did the whole batch: a fair measure of a run
+            run_seconds = max(2.0, time.monotonic() - recovery_started)
         on_disk = 40 + BATCH
         lost = max(0, on_disk - _count(index_dir))
         results.append(Trial(target, killed, exit_code, after in (before, before + BATCH), recovered, lost))
