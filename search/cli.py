@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -18,8 +19,10 @@ import click
 
 from search.facet_registry import FACETS
 from search.index import (
+    FOLLOW_SYMLINKS_ENV,
     IndexBusyError,
     IndexUnavailableError,
+    WriterFailedError,
     default_index_dir,
     default_samples_dir,
     index_exists,
@@ -92,6 +95,8 @@ def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_
         sys.exit(EXIT_BUSY)
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
+    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
+        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -126,8 +131,11 @@ def _summary(report: SyncReport) -> str:
 
 def ensure_index(index_dir: Path, quiet: bool = False) -> None:
     """Build the index from the bundled samples when there is none yet, and say so."""
-    if index_exists(index_dir):
-        return
+    try:
+        if index_exists(index_dir):
+            return
+    except IndexUnavailableError as error:  # damaged, not absent: never build samples into it
+        raise click.ClickException(str(error)) from None
     samples = default_samples_dir()
     if not samples.is_dir():
         raise click.ClickException(f"no index in {index_dir} and no samples/ folder to build one from")
@@ -199,6 +207,13 @@ def _sync_options(command: Callable[..., None]) -> Callable[..., None]:
             help="Seconds to wait for another writer to finish before giving up (exit code 3).",
         ),
         _index_after_command,
+        click.option(
+            "--follow-symlinks",
+            is_flag=True,
+            expose_value=False,  # read by search.sync from the environment (cron can set it too)
+            callback=lambda _ctx, _param, value: value and os.environ.__setitem__(FOLLOW_SYMLINKS_ENV, "1"),
+            help="Also index files that symlinks in a source folder point to outside it (refused by default).",
+        ),
         click.pass_obj,
     ]
     for decorator in reversed(decorators):

@@ -19,11 +19,13 @@ record lock: the kernel drops it when its process dies, so a killed run never le
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -48,8 +50,10 @@ GENERATION_FILE = "generation.json"
 CURRENT_LINK = "current"
 LOCK_FILE = ".writer.lock"
 INDEX_NAME = "releases"
-# Crash tests set this to a failpoint name; the process then stops there until killed.
+# Crash tests set this to a failpoint name; the process then stops there (see ``failpoint``).
 FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
+# Set (by ``--follow-symlinks``) to index files that symlinks in a source folder point to outside it.
+FOLLOW_SYMLINKS_ENV = "POLICE_SEARCH_FOLLOW_SYMLINKS"
 WRITER_MEMORY_MB = 256
 # 6: ids from content, documents keyed by path for update and delete; 7: crime types, reported year
 SCHEMA_VERSION = 7
@@ -69,6 +73,10 @@ class RebuildNeededError(IndexUnavailableError):
 
 class IndexBusyError(Exception):
     """Another process holds the writer lock."""
+
+
+class WriterFailedError(Exception):
+    """A writer process died or failed; nothing of the run was committed."""
 
 
 def default_index_dir() -> Path:
@@ -194,9 +202,22 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file under this process's umask (``mkstemp`` gives 0600,
+    which would lock out a server running as another user with read access to the index)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+        mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Write-then-rename, so a crash leaves the old file or the new one, never half of one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    os.fchmod(handle, new_file_mode())
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.flush()
@@ -209,23 +230,52 @@ def now() -> str:
 
 
 def failpoint(name: str) -> None:
-    """Stop here, announced on stderr, when a crash test asks for it (see ``FAILPOINT_ENV``)."""
-    if os.environ.get(FAILPOINT_ENV) == name:
-        sys.stderr.write(f"failpoint {name} reached\n")
-        sys.stderr.flush()
-        while True:
-            time.sleep(60)
+    """Stop here, announced on stderr, when a crash test asks for it (see ``FAILPOINT_ENV``).
+
+    The process waits until killed, or until SIGUSR1 lets it go on (so a test can kill a writer
+    child meanwhile). ``NAME:enospc`` instead fails here as a full disk would.
+    """
+    wanted = os.environ.get(FAILPOINT_ENV)
+    if wanted == f"{name}:enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC) + f" (failpoint {name})")
+    if wanted != name:
+        return
+    resumed: list[bool] = []
+    signal.signal(signal.SIGUSR1, lambda *_: resumed.append(True))
+    sys.stderr.write(f"failpoint {name} reached (pid {os.getpid()})\n")
+    sys.stderr.flush()
+    while not resumed:
+        time.sleep(0.05)
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """The generation directory readers should open, or None when there is no index."""
+    """The generation directory readers should open, or None when there is no index at all.
+
+    An index that is there but damaged (``current`` dangling, its table of contents deleted or
+    unreadable) raises ``IndexUnavailableError``: it must never pass for an absent one, which
+    callers may build afresh (from the bundled samples, say) over the operator's data.
+    """
     link = index_dir / CURRENT_LINK
     try:
         target = os.readlink(link)
-    except OSError:
+    except FileNotFoundError:
         return None
+    except OSError as error:
+        raise _damaged(index_dir, f"{CURRENT_LINK} is not a symlink ({error.strerror})") from None
     generation = index_dir / target
-    return generation if whoosh_index.exists_in(str(generation), indexname=INDEX_NAME) else None
+    try:
+        found = whoosh_index.exists_in(str(generation), indexname=INDEX_NAME)
+    except Exception as error:  # Whoosh raises assorted types for a damaged table of contents
+        raise _damaged(index_dir, f"its table of contents is unreadable ({error})") from None
+    if not found:
+        raise _damaged(index_dir, f"{CURRENT_LINK} points at {target}, which holds no index")
+    return generation
+
+
+def _damaged(index_dir: Path, reason: str) -> IndexUnavailableError:
+    return IndexUnavailableError(
+        f"the index in {index_dir} is damaged: {reason}. Rebuild it: police-search reindex --rebuild"
+    )
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -251,9 +301,11 @@ def open_generation(generation: Path) -> Index:
     try:
         # Read, not memory-mapped: a long-lived server would otherwise count every index page it
         # ever touched in its resident memory.
-        return FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
+        ix = FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
+        ix.reader().close()  # opens every segment: a damaged one is reported here, not mid-search
+        return ix
     except Exception as error:  # Whoosh raises assorted types for damaged files
-        raise IndexUnavailableError(f"cannot open the index in {generation}: {error}") from None
+        raise _damaged(generation.parent, f"cannot read {generation.name} ({error})") from None
 
 
 def open_index(index_dir: Path) -> Index:
@@ -294,14 +346,20 @@ def _fsync_dir(directory: Path) -> None:
 def remove_stale_generations(index_dir: Path) -> None:
     """Delete generations no reader will open again (left by rebuilds, finished or killed).
 
-    Only called under the writer lock, so no other writer is building one right now.
+    Only called under the writer lock, so no other writer is building one right now. A damaged
+    current generation is stale too: only a rebuild calls this on a damaged index.
     """
-    current = current_generation(index_dir)
+    try:
+        current = current_generation(index_dir)
+    except IndexUnavailableError:
+        current = None
     for entry in index_dir.iterdir():
         if entry.name.startswith("gen-") and entry.is_dir() and (current is None or entry.name != current.name):
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(f".{CURRENT_LINK}-") or entry.name.startswith(f".{META_FILE}-"):
             entry.unlink(missing_ok=True)
+    if current is not None:  # temporary postings of a writer that died (disk full, kill -9)
+        shutil.rmtree(current / f"{INDEX_NAME}.tmp", ignore_errors=True)
 
 
 @contextmanager

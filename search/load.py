@@ -113,12 +113,18 @@ def unsupported_reason(path: Path) -> str:
 
 
 def iter_source_files(
-    root: Path, unlistable: list[tuple[Path, str]] | None = None, not_taken: list[tuple[Path, str]] | None = None
+    root: Path,
+    unlistable: list[tuple[Path, str]] | None = None,
+    not_taken: list[tuple[Path, str]] | None = None,
+    refused: list[tuple[Path, str]] | None = None,
+    follow_symlinks: bool = False,
 ) -> Iterator[Path]:
     """Every supported file under ``root`` (or ``root`` itself), sorted, symlink loops skipped.
 
     Folders that cannot be listed are appended to ``unlistable`` with the reason, files of other
-    types (.pdf, .docx …; hidden files aside) to ``not_taken``.
+    types (.pdf, .docx …; hidden files aside) to ``not_taken``. Symlinks that lead out of ``root``
+    (to ``/etc/passwd``, another tree) are not followed but appended to ``refused``, unless
+    ``follow_symlinks``: dropping a link must not publish what it points to.
     """
     if not root.is_dir():
         if is_supported(root):
@@ -143,12 +149,33 @@ def iter_source_files(
             continue
         seen_dirs.add((stat.st_dev, stat.st_ino))
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        if not follow_symlinks:
+            subdirectories[:] = [d for d in subdirectories if _stays_inside(Path(directory) / d, root, refused)]
         for name in sorted(files):
+            if name.startswith("."):
+                continue
             path = Path(directory) / name
-            if not name.startswith(".") and is_supported(path):
+            if not is_supported(path):
+                if not_taken is not None:
+                    not_taken.append((path, unsupported_reason(path)))
+            elif follow_symlinks or _stays_inside(path, root, refused):
                 yield path
-            elif not name.startswith(".") and not_taken is not None:
-                not_taken.append((path, unsupported_reason(path)))
+
+
+def _stays_inside(path: Path, root: Path, refused: list[tuple[Path, str]] | None) -> bool:
+    if not path.is_symlink():
+        return True
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or a loop: reading it reports why it cannot be read
+        return True
+    try:
+        target.relative_to(root.resolve())
+        return True
+    except ValueError:
+        if refused is not None:
+            refused.append((path, "a symlink to outside the source folder: not followed (--follow-symlinks)"))
+        return False
 
 
 def _plausibility(text: str) -> float:
@@ -177,9 +204,11 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
     warnings = warnings if warnings is not None else []
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8-sig"),
+        # UTF-32-LE's mark begins with UTF-16-LE's: test it first
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
         (codecs.BOM_UTF16_LE, "utf-16"),
         (codecs.BOM_UTF16_BE, "utf-16"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
     ):
         if data.startswith(bom):
             try:
@@ -187,6 +216,10 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
             except UnicodeDecodeError as error:
                 reason = f"starts with a {codec} byte-order mark but is not valid {codec}: {error.reason}"
                 raise LoadError(reason) from None
+    if b"\x00" in data[:8192]:
+        unmarked = _utf16_without_bom(data)
+        if unmarked is not None:
+            return unmarked
     if _looks_binary(data):
         raise LoadError("binary data, not text (NUL or control bytes)")
     try:
@@ -209,6 +242,27 @@ def decode(data: bytes, declared: str | None = None, warnings: list[str] | None 
     if "+" in encoding:
         warnings.append(f"lines are in different encodings ({encoding}); each line was decoded on its own")
     return text, encoding
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 saved without a byte-order mark (some Windows tools): its ASCII characters carry NUL
+    bytes, which would otherwise make it look binary. Accepted only when one byte order gives
+    NUL-free, control-free text of ordinary Chinese."""
+    if len(data) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for char in text if char < " " and char not in "\t\n\r\f")
+        if not controls and _plausibility(text) >= CLEARLY_DECODED and _has_ideographs(text):
+            return text, codec
+    return None
+
+
+def _has_ideographs(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" for char in text)
 
 
 def _whole_file_readings(data: bytes, preferred: str | None) -> list[tuple[float, str, str]]:

@@ -38,7 +38,13 @@ from search.collapse import Stories, StoryCache, describe_copies
 from search.dates import parse_date
 from search.facet_registry import FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
-from search.index import current_generation, default_index_dir, open_generation, open_index
+from search.index import (
+    IndexUnavailableError,
+    current_generation,
+    default_index_dir,
+    open_generation,
+    open_index,
+)
 from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
 from search.similar import similar_releases
@@ -53,6 +59,17 @@ MAX_QUERY_WORDS = 64
 # over a national corpus would otherwise return thousands of districts.
 FACET_LIMIT = 200
 MAX_EXPANDING_TERMS = 3
+# The work budget of one query (bench/hostile.py measures the slowest query that fits, on 2,000
+# releases): vocabulary words one wildcard, prefix or range may stand for, words in one quoted
+# phrase, depth of nested parentheses.
+MAX_EXPANDED_WORDS = 300
+MAX_PHRASE_WORDS = 24
+MAX_NESTING = 16
+# ... and the search terms the parsed query expands to (each word becomes its term, its parts in
+# sequence, its bigrams; a positional clause adds POSITIONAL_COST, as it compares positions): a
+# sentence of ordinary words fits; a pasted paragraph does not.
+MAX_QUERY_COST = 110
+POSITIONAL_COST = 2
 SORTS = ("relevance", "date")
 # Relative weights of the ways a query word can match: the whole word (1.0) ranks above the same
 # characters found only as bigrams inside other words, and above a synonym the user did not type.
@@ -230,6 +247,8 @@ class ChineseQueryParser(QueryParser):
 
     def _quoted_phrase(self, fieldname: str, words: list[str], **kwargs: Any) -> QuotedPhrase:
         phrase = QuotedPhrase(fieldname, words, **kwargs)
+        # a phrase's words count towards the query's budget like loose words
+        self._words_per_field[fieldname] = self._words_per_field.get(fieldname, 0) + len(words)
         ranges = kwargs.get("char_ranges") or []
         start = ranges[0][0] if ranges and ranges[0][0] is not None else None
         phrase.typed = next(
@@ -563,6 +582,8 @@ def _check_query_text(text: str) -> str:
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth < 0:
             raise QueryError("unbalanced parenthesis: ')' without '('")
+        if depth > MAX_NESTING:
+            raise QueryError(f"parentheses nested more than {MAX_NESTING} deep; write the query flatter")
     if depth:
         raise QueryError("unbalanced parenthesis: '(' is never closed")
     for name in _FIELD_SYNTAX.findall(re.sub(r'"[^"]*"', "", cleaned)):
@@ -727,12 +748,16 @@ class SearchEngine:
                 self.close()
                 self._index = open_generation(generation)
                 self._generation = generation
-            if self._searcher is None:
-                self._searcher = self._index.searcher(weighting=self._weighting())
-                self._columns = None
-            elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
-                self._columns = None
+            try:
+                if self._searcher is None:
+                    self._searcher = self._index.searcher(weighting=self._weighting())
+                    self._columns = None
+                elif not self._searcher.up_to_date():
+                    self._searcher = self._searcher.refresh()
+                    self._columns = None
+            except Exception as error:  # a damaged segment file: Whoosh raises assorted types
+                self.close()
+                raise IndexUnavailableError(f"cannot read the index in {generation}: {error}") from None
             self._pinned = self._searcher
             return self._searcher
 
@@ -789,7 +814,9 @@ class SearchEngine:
             return wq.NullQuery, {}
         if parser.word_count > MAX_QUERY_WORDS:
             raise QueryError(f"query has {parser.word_count} words; at most {MAX_QUERY_WORDS}")
-        return _bounded(parsed), parser.expanded
+        bounded = _bounded(parsed)
+        _check_expansions(bounded, self._current_searcher().reader())
+        return bounded, parser.expanded
 
     @_locked
     def highlight_terms(self, q: str) -> list[str]:
@@ -1099,17 +1126,43 @@ def _bounded(parsed: wq.Query) -> wq.Query:
     A wildcard needs a literal prefix (``诈*`` yes, ``*骗`` and ``?`` no) and a query holds at
     most ``MAX_EXPANDING_TERMS`` wildcard, prefix or range terms. ``*`` alone means everything.
     """
-    expanding = 0
+    expanding = set()  # each counted once, not once per field it is searched in
     for node in _walk(parsed):
         if getattr(node, "error", None):
             raise QueryError(f"could not parse the query: {node.error}")
         if isinstance(node, wq.Wildcard) and node.text[:1] in ("*", "?"):
             raise QueryError(f"a wildcard needs at least one character before * or ?: {node.text!r}")
         if isinstance(node, (wq.Wildcard, wq.Prefix, wq.TermRange)):
-            expanding += 1
-    if expanding > MAX_EXPANDING_TERMS:
+            expanding.add((type(node), str(node).split(":", 1)[-1]))  # the term without its field
+        if isinstance(node, QuotedPhrase) and len(node.words) > MAX_PHRASE_WORDS:
+            raise QueryError(
+                f"a quoted phrase has {len(node.words)} words; at most {MAX_PHRASE_WORDS}: quote a shorter part"
+            )
+    if len(expanding) > MAX_EXPANDING_TERMS:
         raise QueryError(f"at most {MAX_EXPANDING_TERMS} wildcard, prefix or range terms per query")
-    return _cheaper(parsed)
+    cheaper = _cheaper(parsed)
+    nodes = list(_walk(cheaper))
+    cost = sum(POSITIONAL_COST * isinstance(node, wq.Phrase | wq.SpanQuery) for node in nodes)
+    cost += sum(not any(True for _ in node.children()) for node in nodes)
+    if cost > MAX_QUERY_COST:
+        raise QueryError(
+            f"the query is too complex ({cost} search terms after expansion; at most {MAX_QUERY_COST}): "
+            "use fewer or shorter words and phrases"
+        )
+    return cheaper
+
+
+def _check_expansions(query: wq.Query, reader: Any) -> None:
+    """Refuse a wildcard, prefix, range or fuzzy term that stands for too many indexed words: each
+    one becomes a clause, and ``[一 TO 龥]`` would be the whole vocabulary (seconds per search)."""
+    for node in _walk(query):
+        if isinstance(node, wq.MultiTerm):
+            count = sum(1 for _ in itertools.islice(node._btexts(reader), MAX_EXPANDED_WORDS + 1))
+            if count > MAX_EXPANDED_WORDS:
+                raise QueryError(
+                    f"'{node}' stands for more than {MAX_EXPANDED_WORDS} indexed words; "
+                    "narrow it (a longer prefix, a shorter range such as year:[2020 TO 2023])"
+                )
 
 
 def _cheaper(node: wq.Query) -> wq.Query:
@@ -1128,6 +1181,8 @@ def _cheaper(node: wq.Query) -> wq.Query:
         return _or_bigrams(node.fieldname, text, by_words, same_text=same_text)
     if isinstance(node, wq.Or) and any(isinstance(child, wq.Every) for child in node.subqueries):
         return wq.Every()
+    if isinstance(node, wq.BinaryQuery):  # ANDNOT, ANDMAYBE, REQUIRE: two operands, no boost
+        return node.apply(_cheaper)
     if isinstance(node, wq.CompoundQuery):
         return node.__class__([_cheaper(child) for child in node.subqueries], boost=node.boost)
     if isinstance(node, wq.Not):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from search.index import new_file_mode
+
 # Scored fields whose lengths BM25 reads (the fields a query searches).
 LENGTH_FIELDS = ("title", "body", "grams")
 SUFFIX = ".columns"
@@ -65,6 +67,7 @@ class SegmentColumns:
             "lengths": {name: values.tobytes() for name, values in self.lengths.items()},
         }
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=SUFFIX + ".tmp")
+        os.fchmod(handle, new_file_mode())  # readable as the umask allows, like Whoosh's files
         try:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from search.index import new_file_mode
 from search.normalise import fold_text
 
 if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s) and numpy, which a search never needs
@@ -201,6 +202,7 @@ class StoryBook:
 
 def _write_pickle(path: Path, data: dict[str, object]) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".stories.tmp")
+    os.fchmod(handle, new_file_mode())  # readable as the umask allows, like Whoosh's own files
     try:
         with os.fdopen(handle, "wb") as out:
             pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)

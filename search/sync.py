@@ -13,6 +13,7 @@ import ctypes.util
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,7 @@ from whoosh.index import Index
 from search.clean import clean
 from search.extract import Release, extract
 from search.index import (
+    FOLLOW_SYMLINKS_ENV,
     IndexMeta,
     document_id,
     failpoint,
@@ -41,6 +43,7 @@ from search.index import (
 from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
 from search.stories import update_stories
+from search.writer import CheckedMpWriter
 
 WRITER_MEMORY_MB = 96
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
@@ -208,7 +211,9 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     leave their own segment instead of merging)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        return ix.writer(procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256)
+        return CheckedMpWriter(
+            ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256
+        )
     return ix.writer(limitmb=WRITER_MEMORY_MB)
 
 
@@ -257,9 +262,11 @@ def list_source_files(
     paths: Iterable[Path],
     unlistable: list[tuple[Path, str]] | None = None,
     not_taken: list[tuple[Path, str]] | None = None,
+    refused: list[tuple[Path, str]] | None = None,
 ) -> Iterator[Path]:
+    follow = bool(os.environ.get(FOLLOW_SYMLINKS_ENV))
     for root in paths:
-        yield from iter_source_files(root, unlistable, not_taken)
+        yield from iter_source_files(root, unlistable, not_taken, refused, follow_symlinks=follow)
 
 
 def remembered_sources(index_dir: Path) -> list[Path]:
@@ -274,8 +281,9 @@ def sync(index_dir: Path, paths: list[Path], progress: Progress | None = None, w
     A source folder that has gone missing is reported and its documents are kept.
     """
     with writer_lock(index_dir, wait):
+        exists = index_exists(index_dir)  # a damaged index raises here, before anything is removed
         remove_stale_generations(index_dir)
-        if not index_exists(index_dir):
+        if not exists:
             point_current_at(index_dir, new_generation(index_dir))
         return _sync_generation(index_dir, open_index(index_dir), paths, progress or Progress())
 
@@ -285,8 +293,12 @@ def rebuild(index_dir: Path, paths: list[Path], progress: Progress | None = None
     with writer_lock(index_dir, wait):
         remove_stale_generations(index_dir)
         generation = new_generation(index_dir)
-        report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
-        failpoint("rebuild:before-swap")
+        try:
+            report = _sync_generation(index_dir, open_generation(generation), paths, progress or Progress())
+            failpoint("rebuild:before-swap")
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)  # never swapped in: nobody reads it
+            raise
         point_current_at(index_dir, generation)
         failpoint("rebuild:after-swap")
         remove_stale_generations(index_dir)
@@ -316,11 +328,16 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     stored = _stored_documents(ix)
     unlistable: list[tuple[Path, str]] = []
     not_taken: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable, not_taken))
+    refused: list[tuple[Path, str]] = []
+    files = list(list_source_files(present, unlistable, not_taken, refused))
     report.unsupported = [Skipped(path_key(path), reason) for path, reason in not_taken]
+    report.skipped += [Skipped(os.fsencode(link).decode("utf-8", "backslashreplace"), why) for link, why in refused]
     for folder, reason in unlistable:
         report.skipped.append(Skipped(path_key(folder), f"cannot list folder: {reason}; its documents were kept"))
     protected = [folder for folder, _ in unlistable]
+    # remembered before anything is written, so a run killed before its first commit still
+    # leaves an index that ``reindex`` knows how to complete
+    _remember_sources(index_dir, present, updated=False)
     report.files = len(files)
     progress.start(len(files))
 
@@ -377,24 +394,39 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         else:
             writer.cancel()
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        finally:
+            # whatever the failure (a full disk), no temporary postings stay behind
+            shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
         raise
     failpoint("sync:after-commit")
     with ix.searcher() as searcher:
         save_missing(Path(ix.storage.folder), searcher.reader())
         _group_copies(Path(ix.storage.folder), searcher, changed_texts)
-    meta = IndexMeta.read(index_dir)
-    # a lone file of an unsupported type is not a source to re-sync
-    meta.sources = sorted({*meta.sources, *(str(root) for root in present if root.is_dir() or is_supported(root))})
-    meta.updated = now()
-    meta.last_run = {
-        "finished": meta.updated,
+    last_run = {
         **{name: getattr(report, name) for name in ("added", "updated", "removed", "unchanged", "files")},
         "skipped": len(report.skipped),
         "unsupported": len(report.unsupported),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    meta.write(index_dir)
+    _remember_sources(index_dir, present, updated=True, last_run=last_run)
     report.documents = ix.doc_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _remember_sources(
+    index_dir: Path, present: list[Path], updated: bool, last_run: dict[str, Any] | None = None
+) -> None:
+    meta = IndexMeta.read(index_dir)
+    # a lone file of an unsupported type is not a source to re-sync
+    sources = sorted({*meta.sources, *(str(root) for root in present if root.is_dir() or is_supported(root))})
+    if sources == meta.sources and not updated:
+        return
+    meta.sources = sources
+    if updated:
+        meta.updated = now()
+    if last_run is not None:
+        meta.last_run = {"finished": meta.updated, **last_run}
+    meta.write(index_dir)

@@ -327,3 +327,57 @@ def test_utf16_bom_and_mixed_encodings_decode(tmp_path):
     mixed = "标题\n".encode() + "正文是GBK编码的内容。".encode("gbk")
     assert decode(mixed, warnings=warnings)[0] == "标题\n正文是GBK编码的内容。"
     assert warnings
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        (lambda text: text.encode("utf-16-le"), "utf-16-le"),
+        (lambda text: text.encode("utf-16-be"), "utf-16-be"),
+        (lambda text: codecs.BOM_UTF32_LE + text.encode("utf-32-le"), "utf-32"),
+        (lambda text: codecs.BOM_UTF32_BE + text.encode("utf-32-be"), "utf-32"),
+    ],
+)
+def test_utf16_without_bom_and_utf32_with_bom_decode(encoded, encoding):
+    from search.load import decode
+
+    text = SEED_004.read_text(encoding="utf-8")
+    assert decode(encoded(text)) == (text, encoding)
+
+
+def test_binary_with_nul_bytes_is_still_refused():
+    from search.load import LoadError, decode
+
+    noise = random.Random(4).randbytes(4096)
+    for data in (noise, b"\x00\x01" * 2000, "ASCII only, no Chinese".encode("utf-16-le")):
+        with pytest.raises(LoadError, match="binary"):
+            decode(data)
+
+
+def test_symlinks_out_of_a_source_folder_are_refused_unless_asked(tmp_path):
+    source, outside = tmp_path / "drop", tmp_path / "outside"
+    source.mkdir()
+    outside.mkdir()
+    shutil.copy(SEED_000, source / "real.txt")
+    shutil.copy(SEED_001, outside / "private.txt")
+    shutil.copy(SEED_003, source / "inner.txt")
+    (source / "to-file.txt").symlink_to(outside / "private.txt")
+    (source / "to-folder").symlink_to(outside)
+    (source / "to-passwd.txt").symlink_to("/etc/passwd")
+    index_dir = tmp_path / "ix"
+    completed = run_index(index_dir, source)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    refused = {Path(item["path"]).name for item in report["skipped"] if "--follow-symlinks" in item["reason"]}
+    assert refused == {"to-file.txt", "to-folder", "to-passwd.txt"}
+    assert report["added"] == 2  # real.txt and inner.txt
+    followed = subprocess.run(
+        [*CLI, "--index", str(tmp_path / "ix2"), "index", str(source), "--json", "--follow-symlinks"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=300,
+    )
+    assert followed.returncode == 0, followed.stderr
+    assert json.loads(followed.stdout.strip().splitlines()[-1])["added"] == 5  # every link followed

@@ -47,20 +47,21 @@ def reindex_json(index_dir: Path, *args: str) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def start_until_failpoint(index_dir: Path, point: str, *args: str) -> subprocess.Popen:
+def start_until_failpoint(index_dir: Path, point: str, *args: str, env: dict | None = None) -> subprocess.Popen:
     process = subprocess.Popen(
         [*CLI, "--index", str(index_dir), "reindex", "--json", *args],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, FAILPOINT_ENV: point},
+        env={**os.environ, **(env or {}), FAILPOINT_ENV: point},
         cwd=REPO,
     )
     deadline = time.monotonic() + 300
-    for line in process.stderr:
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
         if f"failpoint {point} reached" in line:
             return process
-        if time.monotonic() > deadline:
+        if not line and process.poll() is not None:
             break
     process.kill()
     pytest.fail(f"reindex never reached failpoint {point}")

@@ -8,13 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from search.index import IndexUnavailableError
 from search.query import SearchEngine
 from web.config import DefaultConfig
 
 ENGINE_KEY = "police_search_engine"
+INDEX_UNAVAILABLE = "搜索索引暂时不可用，请稍后再试。(the search index is unavailable; please try again later)"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -44,6 +47,10 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions[ENGINE_KEY] = SearchEngine(Path(app.config["INDEX_DIR"]))
+    # No redirects at all: Werkzeug would build their absolute URL from the Host header
+    # (``//api//search`` → ``http://evil.example/api/search``); a doubled slash is simply a 404.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
 
     from web.views import api, pages
 
@@ -51,9 +58,12 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
     app.register_blueprint(api)
 
     @app.before_request
-    def refuse_huge_query_strings():
+    def refuse_huge_requests():
         if len(request.query_string) > app.config["MAX_QUERY_STRING_BYTES"]:
             return _error_response(414, "查询参数过长。")
+        # no view reads a body, so nothing else would notice one of any size
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            return _error_response(413, "请求内容过大。")
         return None
 
     @app.context_processor
@@ -68,7 +78,17 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _error_response(error.code or 500, error.description or error.name)
+        response = _error_response(error.code or 500, error.description or error.name)
+        for name, value in error.get_headers():  # Allow on a 405, for instance
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(IndexUnavailableError)
+    def index_unavailable(error: IndexUnavailableError):
+        # the reason names server paths: it goes to the log, visitors get the status alone
+        app.logger.error("index unavailable: %s", error)
+        return _error_response(503, INDEX_UNAVAILABLE)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -82,7 +102,13 @@ def engine_of(app: Flask) -> SearchEngine:
     return app.extensions[ENGINE_KEY]
 
 
-def _error_response(status: int, message: str):
+def _error_response(status: int, message: str) -> Response:
     if request.path.startswith("/api/"):
-        return jsonify(error=message), status
-    return render_template("error.html", status=status, message=message), status
+        response = jsonify(error=message)
+    else:
+        try:
+            response = Response(render_template("error.html", status=status, message=message))
+        except Exception:  # no URL can be built for this request (a malformed Host): a bare page
+            response = Response(f"<!DOCTYPE html>\n<title>{status}</title>\n<p>{escape(message)}</p>\n")
+    response.status_code = status
+    return response

@@ -109,6 +109,32 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], Args], Explained]]]
         lambda m, a: Explained(f"一次搜索最多使用 {m.group(1)} 个通配符、前缀或范围条件。", _plain_words(a)),
     ),
     (
+        re.compile(r"stands for more than (\d+) indexed words"),
+        lambda m, a: Explained(
+            f"通配符或范围条件包含的词太多（超过 {m.group(1)} 个）。"
+            "请缩小范围，例如用更长的前缀或 year:[2020 TO 2023]。",
+            _plain_words(a),
+        ),
+    ),
+    (
+        re.compile(r"a quoted phrase has (\d+) words; at most (\d+)"),
+        lambda m, a: Explained(
+            f"引号里的短语太长：{m.group(1)} 个词，最多 {m.group(2)} 个。请只给其中一段加引号。",
+            Fix("去掉引号再搜", _with_query(a, a.get("q", "").replace('"', " "))),
+        ),
+    ),
+    (
+        re.compile(r"parentheses nested more than (\d+) deep"),
+        lambda m, a: Explained(f"括号嵌套太深（最多 {m.group(1)} 层）。请把搜索式写得简单一些。", _plain_words(a)),
+    ),
+    (
+        re.compile(r"the query is too complex \((\d+) search terms after expansion; at most (\d+)\)"),
+        lambda m, a: Explained(
+            f"搜索式太复杂：展开后有 {m.group(1)} 个检索条件，最多 {m.group(2)} 个。请减少或缩短词语和短语。",
+            _plain_words(a),
+        ),
+    ),
+    (
         re.compile(r"could not parse the query"),
         lambda m, a: Explained("无法理解这个搜索式。", _plain_words(a)),
     ),

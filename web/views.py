@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
-from search.index import IndexUnavailableError
 from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
@@ -31,8 +30,8 @@ def _link(params: SearchParams, **changes) -> str:
 
 
 def _run_search() -> tuple[SearchParams, SearchResult]:
-    """The request's parameters and their results; raises ParamError, QueryError or
-    IndexUnavailableError, which each view reports in its own format."""
+    """The request's parameters and their results; raises ParamError or QueryError, which each
+    view reports in its own format (IndexUnavailableError is a 503 for every view: see web)."""
     params = _params()
     return params, engine_of(current_app).search(**params.engine_kwargs())
 
@@ -54,8 +53,6 @@ def search():
             fix_link=fix_link,
             link=_link,
         ), 400
-    except IndexUnavailableError as error:
-        return render_template("error.html", status=503, message=str(error)), 503
     return render_template("search.html", **_search_context(params, result))
 
 
@@ -174,19 +171,13 @@ def _public_status() -> dict:
 def about():
     from search.status import human_size
 
-    try:
-        status = _public_status()
-    except IndexUnavailableError as error:
-        return render_template("error.html", status=503, message=str(error)), 503
+    status = _public_status()  # no index: the app's handler answers 503
     return render_template("about.html", params=None, status=status, size=human_size(status["index_bytes"]))
 
 
 @api.route("/stats")
 def api_stats():
-    try:
-        return jsonify(_public_status())
-    except IndexUnavailableError as error:
-        return jsonify(error=str(error)), 503
+    return jsonify(_public_status())
 
 
 @api.route("/search")
@@ -195,8 +186,6 @@ def api_search():
         _, result = _run_search()
     except (ParamError, QueryError) as error:
         return jsonify(error=str(error), error_zh=explain(str(error), request.args).message_zh), 400
-    except IndexUnavailableError as error:
-        return jsonify(error=str(error)), 503
     return jsonify(result.as_dict())
 
 

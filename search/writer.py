@@ -1,0 +1,145 @@
+"""Whoosh's multiprocessing writer, made to notice when one of its writer processes dies.
+
+Whoosh's ``MpWriter`` hands batches of documents to sub-writer processes and, on commit, merges
+whatever results come back. A sub-writer killed (OOM killer, ``kill -9``) or failing (disk full)
+simply sends no result, and the commit goes ahead without its documents: the run reports success
+over a partial index. A dead sub-writer can also leave the job queue's lock taken, so the others
+(and the parent waiting for them) would block for ever.
+
+``CheckedMpWriter`` watches its processes while it hands out work and while it waits for them;
+any abnormal exit, or a missing result, raises ``WriterFailedError`` before a table of contents is
+written, so nothing of the run is committed and the previous state stays what readers see.
+"""
+
+from __future__ import annotations
+
+import pickle
+import queue
+import signal
+from typing import Any
+
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
+from whoosh.writing import SegmentWriter
+
+from search.index import WriterFailedError, failpoint
+
+# How often a waiting parent looks at its writer processes, in seconds.
+POLL_SECONDS = 0.25
+# How long a finished writer process may take to deliver its result, in seconds.
+RESULT_TIMEOUT = 30.0
+
+
+def _describe(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was killed by signal {-exitcode}"
+    return f"failed (exit code {exitcode}; out of disk space or memory?)"
+
+
+class _WriterTask(SubWriterTask):
+    def run(self) -> None:
+        failpoint("writer-child:run")  # crash tests stop or fail a writer process here
+        super().run()
+
+
+class CheckedMpWriter(MpWriter):
+    """``MpWriter`` that fails the whole run when any of its writer processes fails."""
+
+    def _new_task(self) -> SubWriterTask:
+        task = _WriterTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def _check_tasks(self) -> None:
+        for task in self.tasks:
+            if task.exitcode not in (None, 0):
+                raise WriterFailedError(
+                    f"writer process {task.pid} {_describe(task.exitcode)}; nothing of this run was "
+                    "committed and the index is unchanged. Run the command again."
+                )
+
+    def _put_job(self, item: Any) -> None:
+        """Put on the job queue, watching the workers: a dead one may never take its share."""
+        while True:
+            self._check_tasks()
+            try:
+                self.jobqueue.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _enqueue(self) -> None:
+        # Whoosh's, with the checked put: the batch goes to a job file the workers read
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as out:
+            for item in self.docbuffer:
+                pickle.dump(item, out, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self._put_job((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
+    def _wait_for_tasks(self) -> list[Any]:
+        """Every worker's result, or ``WriterFailedError`` as soon as one of them has died."""
+        while True:
+            self._check_tasks()
+            running = [task for task in self.tasks if task.exitcode is None]
+            if not running:
+                break
+            running[0].join(POLL_SECONDS)
+        results = []
+        for task in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=RESULT_TIMEOUT))
+            except queue.Empty:
+                raise WriterFailedError(
+                    f"writer process {task.pid} ended without its result; nothing of this run was "
+                    "committed and the index is unchanged. Run the command again."
+                ) from None
+        return results
+
+    def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+        # Whoosh's MpWriter._commit with the waiting and result collection checked.
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put_job(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        results = self._wait_for_tasks()
+        if self.multisegment:
+            finalsegments += [segment for _, _, segment in results]
+            if self._added:
+                finalsegments.append(self._finalize_segment())
+            else:
+                self._close_segment()
+        else:
+            self._merge_subsegments(results, mergetype)
+            self._close_segment()
+            self._assemble_segment()
+            finalsegments.append(self.get_segment())
+        failpoint("writer:before-toc")
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def cancel(self) -> None:
+        """Stop the workers (a surviving one would wait for jobs for ever) and drop the run."""
+        for task in self.tasks:
+            if task.exitcode is None:
+                task.kill()
+        for task in self.tasks:
+            task.join(5)
+        # an undelivered job left in the queue must not hold up this process's exit
+        self.jobqueue.cancel_join_thread()
+        self.resultqueue.cancel_join_thread()
+        if not self.is_closed:
+            try:
+                SegmentWriter.cancel(self)
+            except Exception:  # half-closed by the failure itself: drop its temporary files
+                self._tempstorage.destroy()
+                self.is_closed = True
