@@ -187,7 +187,7 @@ def _value(rng: random.Random, schema: dict) -> str:
     if rng.random() < 0.3:
         return rng.choice(GARBAGE)
     if "enum" in schema:
-        return rng.choice(schema["enum"])
+        return str(rng.choice(schema["enum"]))  # the spec may list integers (undated: 0, 1)
     if schema.get("type") == "integer":
         return str(rng.randint(schema.get("minimum", -5) - 2, schema.get("maximum", 100) + 2))
     if schema.get("format") == "date":
