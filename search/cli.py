@@ -415,6 +415,7 @@ def show_command(obj: _Context, doc_id: str, as_json: bool) -> None:
 
 
 @main.command("similar")
+@_index_after_command
 @click.argument("doc_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the similar releases as JSON.")
 @click.pass_obj
