@@ -1,0 +1,471 @@
+"""Our Whoosh codec: posting blocks stored as packed arrays, decodable with numpy in one call.
+
+Whoosh's W3 codec stores a block of up to 128 postings as a zlib-compressed pickle of Python
+tuples, plus one pickled position list per posting: ~1,400 ns per posting just to read it back.
+This codec keeps everything else of W3 (terms table, columns, stored fields, segments, TOC) and
+replaces only the postings blocks with packed little-endian arrays:
+
+    block   = int32 length (negative for the last block of a term) + HEADER + data
+    HEADER  = count u32, max id u32, max weight f64, min/max length bytes, three format codes
+    data    = document ids (delta-coded; ``cumsum`` restores them)
+            + weights (none when all 1.0, one float32 when all equal, else float32 per posting)
+            + values: positions (per-posting counts, then deltas within each posting, as Whoosh's
+              ``Positions`` format codes them), with start/end characters for ``Characters``
+              fields; nothing for ``Existence``; the raw value bytes for any other format.
+
+Integer arrays take the smallest of u1/u2/u4/i8 that holds them (one code byte each), so a block
+decodes with ``numpy.frombuffer`` + ``cumsum`` and no Python loop.
+
+Every access to Whoosh internals lives in this module, written against Whoosh 2.7.4 exactly
+(pinned in setup.cfg): the matcher subclasses ``W3LeafMatcher`` and so serves Whoosh's whole
+matcher interface (merges, phrase and span queries, block-quality skipping keep working), and
+``block_arrays``/``postings_arrays`` hand the same postings out as numpy arrays.
+
+W3 never inlines postings into the terms table (``W3PostingsWriter.finish_postings`` calls a
+``set_inline`` that does not exist, behind an ``inlinelimit`` of 1 that keeps it unreachable),
+so neither does this codec: every term, rare or not, has its postings in packed blocks.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
+from pickle import loads
+from typing import Any
+
+import numpy as np
+from whoosh import formats
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex
+from whoosh.matching import Matcher, ReadTooFar
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+WHOOSH_VERSION = "2.7.4"
+BLOCK_MAGIC = b"PkB1"
+_LENGTH = struct.Struct("<i")
+# count, max id, max weight, min length byte, max length byte, id code, weight mode, value mode
+_HEADER = struct.Struct("<IIdBBBBB")
+_FLOAT32 = struct.Struct("<f")
+
+# integer array codes: the array typecode written, the numpy dtype read
+_INT_CODES = (
+    (0, "B", np.dtype("<u1")),
+    (1, "H", np.dtype("<u2")),
+    (2, "I", np.dtype("<u4")),
+    (3, "q", np.dtype("<i8")),
+)
+_DTYPE_OF_CODE = {code: dtype for code, _, dtype in _INT_CODES}
+_LIMITS = ((256, 0, "B"), (65536, 1, "H"), (1 << 32, 2, "I"))
+_BIG_ENDIAN = sys.byteorder == "big"
+
+WEIGHTS_ONE, WEIGHTS_SAME, WEIGHTS_EACH = 0, 1, 2
+VALUES_NONE, VALUES_POSITIONS, VALUES_CHARACTERS, VALUES_RAW = 0, 1, 2, 3
+
+
+def _value_mode(format_: formats.Format) -> int:
+    """How a field's posting values are packed; exact types, since a subclass may encode differently."""
+    kind = type(format_)
+    if kind is formats.Existence:
+        return VALUES_NONE
+    if kind is formats.Positions:
+        return VALUES_POSITIONS
+    if kind is formats.Characters:
+        return VALUES_CHARACTERS
+    return VALUES_RAW
+
+
+def _pack_ints(values: list[int]) -> bytes:
+    """A code byte and the values in the narrowest integer type that holds them all."""
+    code, typecode = 3, "q"
+    if values and min(values) >= 0:
+        top = max(values)
+        for limit, limit_code, limit_typecode in _LIMITS:
+            if top < limit:
+                code, typecode = limit_code, limit_typecode
+                break
+    elif not values:
+        code, typecode = 0, "B"
+    packed = array(typecode, values)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return bytes((code,)) + packed.tobytes()
+
+
+def _unpack_ints(data: bytes, offset: int, count: int) -> tuple[np.ndarray, int]:
+    """The integer array written by ``_pack_ints`` at ``offset``, and the offset after it."""
+    dtype = _DTYPE_OF_CODE[data[offset]]
+    values = np.frombuffer(data, dtype=dtype, count=count, offset=offset + 1)
+    return values, offset + 1 + count * dtype.itemsize
+
+
+def _position_codes(vbytes: bytes) -> list[Any]:
+    """The delta codes inside a ``Positions``/``Characters`` value (a uint count, then a pickle)."""
+    if not vbytes.endswith(b"."):  # as Positions.decode_positions: the stop opcode may be stripped
+        vbytes += b"."
+    return loads(vbytes[4:])
+
+
+def _segmented_cumsum(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Running sums of ``deltas`` restarting at each posting (``counts`` values per posting)."""
+    running = np.cumsum(deltas, dtype=np.int64)
+    before = np.concatenate((np.zeros(1, dtype=np.int64), running))
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(counts, dtype=np.int64)[:-1]))
+    return running - np.repeat(before[starts], counts)
+
+
+class PackedPostingsWriter(W3PostingsWriter):
+    """W3's postings writer (block buffering, term statistics) with packed blocks."""
+
+    def __init__(self, postfile: Any, blocklimit: int):
+        super().__init__(postfile, blocklimit, byteids=False, compression=0, inlinelimit=1)
+
+    def start_postings(self, format_: formats.Format, terminfo: Any) -> None:
+        self._value_mode = _value_mode(format_)
+        super().start_postings(format_, terminfo)
+
+    def add_posting(self, id_: int, weight: float, vbytes: bytes | None, length: int | None = None) -> None:
+        # W3's, without its per-posting type asserts, and keeping every value (even empty) in
+        # step with its id
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        self._values.append(vbytes or b"")
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(BLOCK_MAGIC)
+        self._terminfo.add_block(self)
+
+        ids = self._ids
+        weights = self._weights
+        deltas = [ids[0]]
+        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
+        first = weights[0]
+        if all(w == 1.0 for w in weights):
+            weight_mode, weight_bytes = WEIGHTS_ONE, b""
+        elif all(w == first for w in weights):
+            weight_mode, weight_bytes = WEIGHTS_SAME, _FLOAT32.pack(first)
+        else:
+            weight_mode = WEIGHTS_EACH
+            packed = array("f", weights)
+            if _BIG_ENDIAN:
+                packed.byteswap()
+            weight_bytes = packed.tobytes()
+        value_bytes = self._pack_values()
+        header = _HEADER.pack(
+            len(ids),
+            ids[-1],
+            self._maxweight,
+            length_to_byte(self._minlength),
+            length_to_byte(self._maxlength),
+            0,
+            weight_mode,
+            self._value_mode,
+        )
+        body = b"".join((header, _pack_ints(deltas), weight_bytes, value_bytes))
+        self._postfile.write(_LENGTH.pack(-len(body) if last else len(body)))
+        self._postfile.write(body)
+        self._blockcount += 1
+        self._new_block()
+
+    def _pack_values(self) -> bytes:
+        mode = self._value_mode
+        values = self._values
+        if mode == VALUES_NONE:
+            return b""
+        if mode == VALUES_RAW:
+            return _pack_ints([len(v) for v in values]) + b"".join(values)
+        codes = [_position_codes(v) for v in values]
+        counts = [len(c) for c in codes]
+        if mode == VALUES_POSITIONS:
+            return _pack_ints(counts) + _pack_ints([d for c in codes for d in c])
+        # Characters: (position delta, start - previous end, end - start) per occurrence
+        return (
+            _pack_ints(counts)
+            + _pack_ints([d[0] for c in codes for d in c])
+            + _pack_ints([d[1] for c in codes for d in c])
+            + _pack_ints([d[2] for c in codes for d in c])
+        )
+
+
+@dataclass(frozen=True)
+class BlockArrays:
+    """One block of postings as arrays: ``positions[position_starts[i]:position_starts[i + 1]]``
+    are the positions of ``ids[i]`` (empty arrays for fields without positions)."""
+
+    ids: np.ndarray  # int64, ascending
+    weights: np.ndarray  # float32, as Whoosh stores them
+    position_starts: np.ndarray  # int64, len(ids) + 1
+    positions: np.ndarray  # int64
+    start_chars: np.ndarray | None = None  # int64, for Characters fields
+    end_chars: np.ndarray | None = None
+
+
+def _decode_block(data: bytes, count: int, weight_mode: int, value_mode: int) -> tuple[BlockArrays, bytes, int]:
+    """The arrays of one block's data, plus the data and offset where raw values start."""
+    deltas, offset = _unpack_ints(data, 0, count)
+    ids = np.cumsum(deltas, dtype=np.int64)
+    if weight_mode == WEIGHTS_ONE:
+        weights = np.ones(count, dtype=np.float32)
+    elif weight_mode == WEIGHTS_SAME:
+        weights = np.full(count, _FLOAT32.unpack_from(data, offset)[0], dtype=np.float32)
+        offset += 4
+    else:
+        weights = np.frombuffer(data, dtype="<f4", count=count, offset=offset)
+        offset += 4 * count
+    empty = np.zeros(0, dtype=np.int64)
+    if value_mode in (VALUES_NONE, VALUES_RAW):
+        return BlockArrays(ids, weights, np.zeros(count + 1, dtype=np.int64), empty), data, offset
+    counts, offset = _unpack_ints(data, offset, count)
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    total = int(starts[-1])
+    position_deltas, offset = _unpack_ints(data, offset, total)
+    positions = _segmented_cumsum(position_deltas, counts)
+    if value_mode == VALUES_POSITIONS:
+        return BlockArrays(ids, weights, starts, positions), data, offset
+    gaps, offset = _unpack_ints(data, offset, total)
+    widths, offset = _unpack_ints(data, offset, total)
+    ends = _segmented_cumsum(gaps.astype(np.int64) + widths, counts)
+    return BlockArrays(ids, weights, starts, positions, ends - widths, ends), data, offset
+
+
+class PackedLeafMatcher(W3LeafMatcher):
+    """W3's on-disk matcher (block walking, skipping, block quality) over packed blocks."""
+
+    def _read_header(self) -> None:
+        magic = self._postfile.get(self._startoffset, 4)
+        if magic != BLOCK_MAGIC:
+            raise ValueError(f"not a packed postings list (block tag {magic!r})")
+        self._baseoffset = self._startoffset + 4
+
+    def _goto(self, position: int) -> None:
+        self._data = None
+        self._arrays = None
+        self._ids = self._weights = self._values = None
+        self._positions = self._starts = None
+        self._i = 0
+        raw = self._postfile.get(position, _LENGTH.size + _HEADER.size)
+        length = _LENGTH.unpack_from(raw)[0]
+        if length < 0:
+            self._lastblock = True
+            length = -length
+        self._nextoffset = position + _LENGTH.size + length
+        self._dataoffset = position + _LENGTH.size + _HEADER.size
+        (
+            self._blocklength,
+            self._maxid,
+            self._maxweight,
+            minlength,
+            maxlength,
+            _,
+            self._weight_mode,
+            self._value_mode,
+        ) = _HEADER.unpack_from(raw, _LENGTH.size)
+        self._compression = 0
+        self._minlength = byte_to_length(minlength)
+        self._maxlength = byte_to_length(maxlength)
+
+    def block_arrays(self) -> BlockArrays:
+        """The current block, decoded to arrays (cached until the matcher leaves the block)."""
+        if self._arrays is None:
+            data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+            self._arrays, self._data, self._rawoffset = _decode_block(
+                data, self._blocklength, self._weight_mode, self._value_mode
+            )
+        return self._arrays
+
+    def _read_ids(self) -> None:
+        self._ids = self.block_arrays().ids.tolist()
+
+    def _read_weights(self) -> None:
+        self._weights = self.block_arrays().weights.tolist()
+
+    def _read_positions(self) -> None:
+        arrays = self.block_arrays()
+        self._starts = arrays.position_starts.tolist()
+        if self._value_mode == VALUES_CHARACTERS:
+            self._positions = list(
+                zip(arrays.positions.tolist(), arrays.start_chars.tolist(), arrays.end_chars.tolist(), strict=True)
+            )
+        else:
+            self._positions = arrays.positions.tolist()
+
+    def _read_values(self) -> None:
+        mode = self._value_mode
+        if mode == VALUES_NONE:
+            self._values = (None,) * self._blocklength  # as W3 for a zero-size format
+        elif mode == VALUES_RAW:
+            self.block_arrays()
+            sizes, offset = _unpack_ints(self._data, self._rawoffset, self._blocklength)
+            values = []
+            for size in sizes.tolist():
+                values.append(self._data[offset : offset + size])
+                offset += size
+            self._values = values
+        else:
+            count = self._blocklength
+            # the value bytes Whoosh's format would have written (merges copy them)
+            self._values = [self.format.encode(self._posting_positions(i)) for i in range(count)]
+
+    def _posting_positions(self, i: int) -> list[Any]:
+        if self._positions is None:
+            self._read_positions()
+        return self._positions[self._starts[i] : self._starts[i + 1]]
+
+    def value_as(self, astype: str) -> Any:
+        # positions straight from the arrays, not re-encoded into Whoosh's pickled value first
+        mode = self._value_mode
+        if mode == VALUES_POSITIONS and astype == "positions":
+            return self._posting_positions(self._i)
+        if mode == VALUES_CHARACTERS:
+            if astype == "characters":
+                return self._posting_positions(self._i)
+            if astype == "positions":
+                return [pos for pos, _, _ in self._posting_positions(self._i)]
+        return super().value_as(astype)
+
+    def skip_to(self, targetid: int) -> None:
+        # W3's, with a binary search inside the block instead of one next() per posting
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        self._i = bisect_left(self._ids, targetid, self._i)
+        if self._i == self._blocklength:  # cannot happen (targetid <= block max), kept for safety
+            self._next_block()
+
+
+class PackedCodec(W3Codec):
+    """W3 with packed posting blocks; term vectors (unused here) stay in W3's own format."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        if byteids:
+            return super().postings_writer(dbfile, byteids=True)
+        return PackedPostingsWriter(dbfile, blocklimit=self._blocklimit)
+
+    def postings_reader(
+        self, dbfile: Any, terminfo: Any, format_: formats.Format, term: Any = None, scorer: Any = None
+    ) -> Matcher:
+        if terminfo.is_inlined():  # never written by this codec (see the module docstring)
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return PackedLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+class PackedFileIndex(FileIndex):
+    """A Whoosh file index whose writers (single- and multi-process) use ``PackedCodec``.
+
+    Readers need nothing: each segment remembers the codec that wrote it.
+    """
+
+    def writer(self, procs: int = 1, **kwargs: Any) -> Any:
+        kwargs.setdefault("codec", PackedCodec())  # MpWriter hands its kwargs on to the sub-writers
+        return super().writer(procs=procs, **kwargs)
+
+
+def create_index(directory: str, schema: Any, indexname: str) -> PackedFileIndex:
+    storage = FileStorage(directory)
+    return PackedFileIndex.create(storage, schema, indexname)
+
+
+def open_index(storage: FileStorage, indexname: str) -> PackedFileIndex:
+    return PackedFileIndex(storage, indexname=indexname)
+
+
+def foreign_segments(ix: FileIndex) -> list[str]:
+    """Ids of the segments in ``ix`` not written by this codec (e.g. by Whoosh's stock W3)."""
+    toc = TOC.read(ix.storage, ix.indexname)
+    return [segment.segment_id() for segment in toc.segments if type(segment.codec()) is not PackedCodec]
+
+
+def block_arrays(matcher: Matcher) -> BlockArrays:
+    """The current block of a term matcher as arrays (ids are this segment's document numbers).
+
+    ``matcher`` is what ``reader.postings(field, term)`` returns for a segment: our leaf matcher,
+    or Whoosh's wrapper that hides deleted documents (the arrays then still include them; drop
+    them with the segment's deletions).
+    """
+    while isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if not isinstance(matcher, PackedLeafMatcher):
+        raise TypeError(f"{type(matcher).__name__} is not a packed postings matcher")
+    return matcher.block_arrays()
+
+
+def postings_arrays(reader: Any, fieldname: str, text: str | bytes) -> BlockArrays:
+    """Every live posting of one term across the segments of ``reader``, as one set of arrays
+    (ids are the reader's document numbers; deleted documents are left out)."""
+    parts: list[BlockArrays] = []
+    for segment_reader, docbase in reader.leaf_readers():
+        try:
+            matcher = segment_reader.postings(fieldname, text)
+        except TermNotFound:
+            continue
+        leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+        deleted = np.fromiter(segment_reader._perdoc.deleted_docs(), dtype=np.int64)
+        while leaf.is_active():
+            arrays = block_arrays(leaf)
+            parts.append(_shift_and_filter(arrays, docbase, deleted))
+            leaf._next_block()
+    return _concatenate(parts)
+
+
+def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) -> BlockArrays:
+    keep = ~np.isin(arrays.ids, deleted) if deleted.size else np.ones(arrays.ids.size, dtype=bool)
+    counts = np.diff(arrays.position_starts)
+    kept_positions = np.repeat(keep, counts)
+    starts = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[keep], out=starts[1:])
+
+    def chars(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else values[kept_positions]
+
+    return BlockArrays(
+        arrays.ids[keep] + docbase,
+        arrays.weights[keep],
+        starts,
+        arrays.positions[kept_positions],
+        chars(arrays.start_chars),
+        chars(arrays.end_chars),
+    )
+
+
+def _concatenate(parts: list[BlockArrays]) -> BlockArrays:
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return BlockArrays(empty, np.zeros(0, dtype=np.float32), np.zeros(1, dtype=np.int64), empty)
+    starts = [np.zeros(1, dtype=np.int64)]
+    base = 0
+    for part in parts:
+        starts.append(part.position_starts[1:] + base)
+        base += int(part.position_starts[-1])
+    with_chars = parts[0].start_chars is not None
+    return BlockArrays(
+        np.concatenate([p.ids for p in parts]),
+        np.concatenate([p.weights for p in parts]),
+        np.concatenate(starts),
+        np.concatenate([p.positions for p in parts]),
+        np.concatenate([p.start_chars for p in parts]) if with_chars else None,
+        np.concatenate([p.end_chars for p in parts]) if with_chars else None,
+    )
