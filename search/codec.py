@@ -417,18 +417,20 @@ def postings_arrays(reader: Any, fieldname: str, text: str | bytes) -> BlockArra
     """Every live posting of one term across the segments of ``reader``, as one set of arrays
     (ids are the reader's document numbers; deleted documents are left out)."""
     parts: list[BlockArrays] = []
+    with_chars = _value_mode(reader.schema[fieldname].format) == VALUES_CHARACTERS
     for segment_reader, docbase in reader.leaf_readers():
         try:
             matcher = segment_reader.postings(fieldname, text)
         except TermNotFound:
             continue
         leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+        leaf.reset()  # the wrapper that hides deleted documents may have stepped past some
         deleted = np.fromiter(segment_reader._perdoc.deleted_docs(), dtype=np.int64)
         while leaf.is_active():
             arrays = block_arrays(leaf)
             parts.append(_shift_and_filter(arrays, docbase, deleted))
             leaf._next_block()
-    return _concatenate(parts)
+    return _concatenate(parts, with_chars)
 
 
 def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) -> BlockArrays:
@@ -451,16 +453,16 @@ def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) ->
     )
 
 
-def _concatenate(parts: list[BlockArrays]) -> BlockArrays:
+def _concatenate(parts: list[BlockArrays], with_chars: bool) -> BlockArrays:
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return BlockArrays(empty, np.zeros(0, dtype=np.float32), np.zeros(1, dtype=np.int64), empty)
+        chars = empty if with_chars else None
+        return BlockArrays(empty, np.zeros(0, dtype=np.float32), np.zeros(1, dtype=np.int64), empty, chars, chars)
     starts = [np.zeros(1, dtype=np.int64)]
     base = 0
     for part in parts:
         starts.append(part.position_starts[1:] + base)
         base += int(part.position_starts[-1])
-    with_chars = parts[0].start_chars is not None
     return BlockArrays(
         np.concatenate([p.ids for p in parts]),
         np.concatenate([p.weights for p in parts]),
