@@ -32,7 +32,9 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from itertools import accumulate
 from pickle import loads
 from typing import Any
 
@@ -111,14 +113,6 @@ def _position_codes(vbytes: bytes) -> list[Any]:
     return loads(vbytes[4:])
 
 
-def _segmented_cumsum(deltas: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Running sums of ``deltas`` restarting at each posting (``counts`` values per posting)."""
-    running = np.cumsum(deltas, dtype=np.int64)
-    before = np.concatenate((np.zeros(1, dtype=np.int64), running))
-    starts = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(counts, dtype=np.int64)[:-1]))
-    return running - np.repeat(before[starts], counts)
-
-
 class PackedPostingsWriter(W3PostingsWriter):
     """W3's postings writer (block buffering, term statistics) with packed blocks."""
 
@@ -190,34 +184,45 @@ class PackedPostingsWriter(W3PostingsWriter):
         if mode == VALUES_RAW:
             return _pack_ints([len(v) for v in values]) + b"".join(values)
         codes = [_position_codes(v) for v in values]
-        counts = [len(c) for c in codes]
+        counts = _pack_ints([len(c) for c in codes])
         if mode == VALUES_POSITIONS:
-            return _pack_ints(counts) + _pack_ints([d for c in codes for d in c])
-        # Characters: (position delta, start - previous end, end - start) per occurrence
-        return (
-            _pack_ints(counts)
-            + _pack_ints([d[0] for c in codes for d in c])
-            + _pack_ints([d[1] for c in codes for d in c])
-            + _pack_ints([d[2] for c in codes for d in c])
-        )
+            # absolute positions: one frombuffer reads them back, no per-posting running sums
+            return counts + _pack_ints([p for c in codes for p in accumulate(c)])
+        # Characters codes: (position delta, start - previous end, end - start) per occurrence
+        positions: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        for posting in codes:
+            position = end = 0
+            for position_delta, gap, width in posting:
+                position += position_delta
+                start = end + gap
+                end = start + width
+                positions.append(position)
+                starts.append(start)
+                ends.append(end)
+        return counts + _pack_ints(positions) + _pack_ints(starts) + _pack_ints(ends)
 
 
 @dataclass(frozen=True)
 class BlockArrays:
-    """One block of postings as arrays: ``positions[position_starts[i]:position_starts[i + 1]]``
-    are the positions of ``ids[i]`` (empty arrays for fields without positions)."""
+    """Postings as arrays. ``positions[position_starts[i]:position_starts[i + 1]]`` are the
+    positions of ``ids[i]``; the position arrays are None unless asked for (and the field has
+    positions), ``start_chars``/``end_chars`` None unless the field stores characters."""
 
     ids: np.ndarray  # int64, ascending
     weights: np.ndarray  # float32, as Whoosh stores them
-    position_starts: np.ndarray  # int64, len(ids) + 1
-    positions: np.ndarray  # int64
-    start_chars: np.ndarray | None = None  # int64, for Characters fields
+    position_starts: np.ndarray | None = None  # int64, len(ids) + 1
+    positions: np.ndarray | None = None  # int64
+    start_chars: np.ndarray | None = None  # int64
     end_chars: np.ndarray | None = None
 
 
-def _decode_block(data: bytes, count: int, weight_mode: int, value_mode: int) -> tuple[BlockArrays, bytes, int]:
-    """The arrays of one block's data, plus the data and offset where raw values start."""
-    deltas, offset = _unpack_ints(data, 0, count)
+def _decode_ids_weights(
+    data: bytes, count: int, weight_mode: int, offset: int = 0
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """A block's ids and weights from its data at ``offset``, and the offset where its values start."""
+    deltas, offset = _unpack_ints(data, offset, count)
     ids = np.cumsum(deltas, dtype=np.int64)
     if weight_mode == WEIGHTS_ONE:
         weights = np.ones(count, dtype=np.float32)
@@ -227,21 +232,21 @@ def _decode_block(data: bytes, count: int, weight_mode: int, value_mode: int) ->
     else:
         weights = np.frombuffer(data, dtype="<f4", count=count, offset=offset)
         offset += 4 * count
-    empty = np.zeros(0, dtype=np.int64)
-    if value_mode in (VALUES_NONE, VALUES_RAW):
-        return BlockArrays(ids, weights, np.zeros(count + 1, dtype=np.int64), empty), data, offset
+    return ids, weights, offset
+
+
+def _decode_positions(data: bytes, offset: int, count: int, value_mode: int) -> tuple[np.ndarray, ...]:
+    """Position starts and positions (and start and end characters) of a block's values."""
     counts, offset = _unpack_ints(data, offset, count)
     starts = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     total = int(starts[-1])
-    position_deltas, offset = _unpack_ints(data, offset, total)
-    positions = _segmented_cumsum(position_deltas, counts)
+    positions, offset = _unpack_ints(data, offset, total)
     if value_mode == VALUES_POSITIONS:
-        return BlockArrays(ids, weights, starts, positions), data, offset
-    gaps, offset = _unpack_ints(data, offset, total)
-    widths, offset = _unpack_ints(data, offset, total)
-    ends = _segmented_cumsum(gaps.astype(np.int64) + widths, counts)
-    return BlockArrays(ids, weights, starts, positions, ends - widths, ends), data, offset
+        return starts, positions.astype(np.int64)
+    start_chars, offset = _unpack_ints(data, offset, total)
+    end_chars, offset = _unpack_ints(data, offset, total)
+    return starts, positions.astype(np.int64), start_chars.astype(np.int64), end_chars.astype(np.int64)
 
 
 class PackedLeafMatcher(W3LeafMatcher):
@@ -255,7 +260,7 @@ class PackedLeafMatcher(W3LeafMatcher):
 
     def _goto(self, position: int) -> None:
         self._data = None
-        self._arrays = None
+        self._arrays = self._position_cache = None
         self._ids = self._weights = self._values = None
         self._positions = self._starts = None
         self._i = 0
@@ -280,38 +285,49 @@ class PackedLeafMatcher(W3LeafMatcher):
         self._minlength = byte_to_length(minlength)
         self._maxlength = byte_to_length(maxlength)
 
-    def block_arrays(self) -> BlockArrays:
-        """The current block, decoded to arrays (cached until the matcher leaves the block)."""
+    def _block_data(self) -> bytes:
+        if self._data is None:
+            self._data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        return self._data
+
+    def _ids_weights(self) -> tuple[np.ndarray, np.ndarray, int]:
         if self._arrays is None:
-            data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-            self._arrays, self._data, self._rawoffset = _decode_block(
-                data, self._blocklength, self._weight_mode, self._value_mode
-            )
+            self._arrays = _decode_ids_weights(self._block_data(), self._blocklength, self._weight_mode)
         return self._arrays
 
+    def _position_arrays(self) -> tuple[np.ndarray, ...]:
+        if self._position_cache is None:
+            offset = self._ids_weights()[2]
+            self._position_cache = _decode_positions(self._data, offset, self._blocklength, self._value_mode)
+        return self._position_cache
+
+    def block_arrays(self, positions: bool = False) -> BlockArrays:
+        """The current block as arrays (decoded once per block), with positions if asked for."""
+        ids, weights, _ = self._ids_weights()
+        if not positions or self._value_mode not in (VALUES_POSITIONS, VALUES_CHARACTERS):
+            return BlockArrays(ids, weights)
+        return BlockArrays(ids, weights, *self._position_arrays())
+
     def _read_ids(self) -> None:
-        self._ids = self.block_arrays().ids.tolist()
+        self._ids = self._ids_weights()[0].tolist()
 
     def _read_weights(self) -> None:
-        self._weights = self.block_arrays().weights.tolist()
+        self._weights = self._ids_weights()[1].tolist()
 
     def _read_positions(self) -> None:
-        arrays = self.block_arrays()
-        self._starts = arrays.position_starts.tolist()
-        if self._value_mode == VALUES_CHARACTERS:
-            self._positions = list(
-                zip(arrays.positions.tolist(), arrays.start_chars.tolist(), arrays.end_chars.tolist(), strict=True)
-            )
+        starts, positions, *chars = self._position_arrays()
+        self._starts = starts.tolist()
+        if chars:
+            self._positions = list(zip(positions.tolist(), chars[0].tolist(), chars[1].tolist(), strict=True))
         else:
-            self._positions = arrays.positions.tolist()
+            self._positions = positions.tolist()
 
     def _read_values(self) -> None:
         mode = self._value_mode
         if mode == VALUES_NONE:
             self._values = (None,) * self._blocklength  # as W3 for a zero-size format
         elif mode == VALUES_RAW:
-            self.block_arrays()
-            sizes, offset = _unpack_ints(self._data, self._rawoffset, self._blocklength)
+            sizes, offset = _unpack_ints(self._block_data(), self._ids_weights()[2], self._blocklength)
             values = []
             for size in sizes.tolist():
                 values.append(self._data[offset : offset + size])
@@ -399,8 +415,9 @@ def foreign_segments(ix: FileIndex) -> list[str]:
     return [segment.segment_id() for segment in toc.segments if type(segment.codec()) is not PackedCodec]
 
 
-def block_arrays(matcher: Matcher) -> BlockArrays:
-    """The current block of a term matcher as arrays (ids are this segment's document numbers).
+def block_arrays(matcher: Matcher, positions: bool = False) -> BlockArrays:
+    """The current block of a term matcher as arrays (ids are this segment's document numbers),
+    with its positions if asked for.
 
     ``matcher`` is what ``reader.postings(field, term)`` returns for a segment: our leaf matcher,
     or Whoosh's wrapper that hides deleted documents (the arrays then still include them; drop
@@ -410,31 +427,53 @@ def block_arrays(matcher: Matcher) -> BlockArrays:
         matcher = matcher.child
     if not isinstance(matcher, PackedLeafMatcher):
         raise TypeError(f"{type(matcher).__name__} is not a packed postings matcher")
-    return matcher.block_arrays()
+    return matcher.block_arrays(positions)
 
 
-def postings_arrays(reader: Any, fieldname: str, text: str | bytes) -> BlockArrays:
+def postings_arrays(reader: Any, fieldname: str, text: str | bytes, positions: bool = False) -> BlockArrays:
     """Every live posting of one term across the segments of ``reader``, as one set of arrays
     (ids are the reader's document numbers; deleted documents are left out)."""
-    parts: list[BlockArrays] = []
-    with_chars = _value_mode(reader.schema[fieldname].format) == VALUES_CHARACTERS
+    mode = _value_mode(reader.schema[fieldname].format)
+    positions = positions and mode in (VALUES_POSITIONS, VALUES_CHARACTERS)
+    with_chars = positions and mode == VALUES_CHARACTERS
+    segments: list[BlockArrays] = []
     for segment_reader, docbase in reader.leaf_readers():
         try:
             matcher = segment_reader.postings(fieldname, text)
         except TermNotFound:
             continue
         leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        leaf.reset()  # the wrapper that hides deleted documents may have stepped past some
-        deleted = np.fromiter(segment_reader._perdoc.deleted_docs(), dtype=np.int64)
-        while leaf.is_active():
-            arrays = block_arrays(leaf)
-            parts.append(_shift_and_filter(arrays, docbase, deleted))
-            leaf._next_block()
-    return _concatenate(parts, with_chars)
+        arrays = _concatenate(list(_term_blocks(leaf, positions)), positions, with_chars)
+        if segment_reader.has_deletions():
+            arrays = _without(arrays, np.fromiter(segment_reader.segment().deleted_docs(), dtype=np.int64))
+        segments.append(replace(arrays, ids=arrays.ids + docbase) if docbase else arrays)
+    return _concatenate(segments, positions, with_chars)
 
 
-def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) -> BlockArrays:
-    keep = ~np.isin(arrays.ids, deleted) if deleted.size else np.ones(arrays.ids.size, dtype=bool)
+def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockArrays]:
+    """Every block of the matcher's term, from one read of its whole postings list."""
+    extent = matcher._length
+    if isinstance(extent, tuple):  # W3TermInfo.from_bytes keeps the length as unpack_int's 1-tuple
+        (extent,) = extent
+    data = matcher._postfile.get(matcher._startoffset, extent)
+    offset = 4  # past BLOCK_MAGIC, checked by the matcher
+    while offset < len(data):
+        length = _LENGTH.unpack_from(data, offset)[0]
+        count, _, _, _, _, _, weight_mode, value_mode = _HEADER.unpack_from(data, offset + _LENGTH.size)
+        ids, weights, values = _decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
+        if positions:
+            yield BlockArrays(ids, weights, *_decode_positions(data, values, count, value_mode))
+        else:
+            yield BlockArrays(ids, weights)
+        if length < 0:
+            break
+        offset += _LENGTH.size + length
+
+
+def _without(arrays: BlockArrays, deleted: np.ndarray) -> BlockArrays:
+    keep = ~np.isin(arrays.ids, deleted)
+    if arrays.position_starts is None:
+        return BlockArrays(arrays.ids[keep], arrays.weights[keep])
     counts = np.diff(arrays.position_starts)
     kept_positions = np.repeat(keep, counts)
     starts = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
@@ -444,7 +483,7 @@ def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) ->
         return None if values is None else values[kept_positions]
 
     return BlockArrays(
-        arrays.ids[keep] + docbase,
+        arrays.ids[keep],
         arrays.weights[keep],
         starts,
         arrays.positions[kept_positions],
@@ -453,21 +492,22 @@ def _shift_and_filter(arrays: BlockArrays, docbase: int, deleted: np.ndarray) ->
     )
 
 
-def _concatenate(parts: list[BlockArrays], with_chars: bool) -> BlockArrays:
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        chars = empty if with_chars else None
-        return BlockArrays(empty, np.zeros(0, dtype=np.float32), np.zeros(1, dtype=np.int64), empty, chars, chars)
+def _concatenate(parts: list[BlockArrays], positions: bool, with_chars: bool) -> BlockArrays:
+    if len(parts) == 1:
+        return parts[0]
+    empty = np.zeros(0, dtype=np.int64)
+    ids = np.concatenate([p.ids for p in parts]) if parts else empty
+    weights = np.concatenate([p.weights for p in parts]) if parts else np.zeros(0, dtype=np.float32)
+    if not positions:
+        return BlockArrays(ids, weights)
     starts = [np.zeros(1, dtype=np.int64)]
     base = 0
     for part in parts:
         starts.append(part.position_starts[1:] + base)
         base += int(part.position_starts[-1])
-    return BlockArrays(
-        np.concatenate([p.ids for p in parts]),
-        np.concatenate([p.weights for p in parts]),
-        np.concatenate(starts),
-        np.concatenate([p.positions for p in parts]),
-        np.concatenate([p.start_chars for p in parts]) if with_chars else None,
-        np.concatenate([p.end_chars for p in parts]) if with_chars else None,
-    )
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([empty] + [getattr(p, name) for p in parts])
+
+    chars = (joined("start_chars"), joined("end_chars")) if with_chars else (None, None)
+    return BlockArrays(ids, weights, np.concatenate(starts), joined("positions"), *chars)

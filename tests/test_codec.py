@@ -178,7 +178,9 @@ def test_arrays_equal_what_the_matcher_serves(plan: dict[str, Any]) -> None:
             reader = searcher.reader()
             for fieldname, text in reader.all_terms():
                 expected = _matcher_postings(reader, fieldname, text)
-                arrays = codec.postings_arrays(reader, fieldname, text)
+                arrays = codec.postings_arrays(reader, fieldname, text, positions=True)
+                ids_only = codec.postings_arrays(reader, fieldname, text)
+                assert np.array_equal(ids_only.ids, arrays.ids) and ids_only.positions is None
                 assert arrays.ids.tolist() == [row[0] for row in expected]
                 assert arrays.weights.tolist() == [row[1] for row in expected]
                 if searcher.schema[fieldname].format.supports("positions"):
@@ -217,7 +219,7 @@ def _assert_block_arrays_match(reader: Any, fieldname: str, text: str) -> None:
         raw = getattr(matcher, "child", matcher)  # under the wrapper that hides deleted documents
         raw.reset()
         while raw.is_active():
-            block = codec.block_arrays(matcher)
+            block = codec.block_arrays(matcher, positions=True)
             for i in range(len(block.ids)):
                 assert raw.id() == block.ids[i] and raw.weight() == block.weights[i]
                 if reader.schema[fieldname].format.supports("positions"):
@@ -281,3 +283,4 @@ def test_block_arrays_refuses_a_foreign_matcher(tmp_path: Path) -> None:
     with ix.reader() as reader, pytest.raises(TypeError):
         codec.block_arrays(reader.postings("body", "alpha"))
     assert np.array_equal(codec.postings_arrays(ix.reader(), "body", "missing").ids, [])
+    assert np.array_equal(codec.postings_arrays(ix.reader(), "chars", "missing", positions=True).end_chars, [])
