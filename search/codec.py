@@ -6,15 +6,16 @@ This codec keeps everything else of W3 (terms table, columns, stored fields, seg
 replaces only the postings blocks with packed little-endian arrays:
 
     block   = int32 length (negative for the last block of a term) + HEADER + data
-    HEADER  = count u32, max id u32, max weight f64, min/max length bytes, three format codes
+    HEADER  = count u32, max id u32, max weight f64 (as W3 keeps it), min/max length bytes, codes
     data    = document ids (delta-coded; ``cumsum`` restores them)
             + weights (none when all 1.0, one float32 when all equal, else float32 per posting)
-            + values: positions (per-posting counts, then deltas within each posting, as Whoosh's
-              ``Positions`` format codes them), with start/end characters for ``Characters``
-              fields; nothing for ``Existence``; the raw value bytes for any other format.
+            + values: positions (per-posting counts, then every position), with start and end
+              characters for ``Characters`` fields; nothing for ``Existence``; the raw value bytes
+              (sizes, then bytes) for any other format.
 
 Integer arrays take the smallest of u1/u2/u4/i8 that holds them (one code byte each), so a block
-decodes with ``numpy.frombuffer`` + ``cumsum`` and no Python loop.
+decodes with ``numpy.frombuffer`` + ``cumsum`` and no Python loop, and positions are decoded
+only when asked for.
 
 Every access to Whoosh internals lives in this module, written against Whoosh 2.7.4 exactly
 (pinned in setup.cfg): the matcher subclasses ``W3LeafMatcher`` and so serves Whoosh's whole
