@@ -13,7 +13,7 @@ replaces only the postings blocks with packed little-endian arrays:
               characters for ``Characters`` fields; nothing for ``Existence``; the raw value bytes
               (sizes, then bytes) for any other format.
 
-Integer arrays take the smallest of u1/u2/u4/i8 that holds them (one code byte each), so a block
+Integer arrays (``search/packed.py``) take the smallest of u1/u2/u4/i8 that holds them, so a block
 decodes with ``numpy.frombuffer`` + ``cumsum`` and no Python loop, and positions are decoded
 only when asked for.
 
@@ -30,16 +30,15 @@ so neither does this codec: every term, rare or not, has its postings in packed 
 from __future__ import annotations
 
 import struct
-import sys
-from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import accumulate
 from pickle import loads
 from typing import Any
 
 import numpy as np
+import whoosh
 from whoosh import formats
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
@@ -49,26 +48,30 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.packed import (
+    VALUES_CHARACTERS,
+    VALUES_NONE,
+    VALUES_POSITIONS,
+    VALUES_RAW,
+    BlockArrays,
+    concatenate,
+    decode_ids_weights,
+    decode_positions,
+    pack_characters,
+    pack_ints,
+    pack_weights,
+    unpack_ints,
+    without,
+)
+
 WHOOSH_VERSION = "2.7.4"
+if ".".join(map(str, whoosh.__version__)) != WHOOSH_VERSION:
+    # the classes below subclass this version's internals; another version needs them checked
+    raise ImportError(f"police-search needs Whoosh {WHOOSH_VERSION} exactly, not {whoosh.versionstring()}")
 BLOCK_MAGIC = b"PkB1"
 _LENGTH = struct.Struct("<i")
-# count, max id, max weight, min length byte, max length byte, id code, weight mode, value mode
+# count, max id, max weight, min length byte, max length byte, reserved (0), weight mode, value mode
 _HEADER = struct.Struct("<IIdBBBBB")
-_FLOAT32 = struct.Struct("<f")
-
-# integer array codes: the array typecode written, the numpy dtype read
-_INT_CODES = (
-    (0, "B", np.dtype("<u1")),
-    (1, "H", np.dtype("<u2")),
-    (2, "I", np.dtype("<u4")),
-    (3, "q", np.dtype("<i8")),
-)
-_DTYPE_OF_CODE = {code: dtype for code, _, dtype in _INT_CODES}
-_LIMITS = ((256, 0, "B"), (65536, 1, "H"), (1 << 32, 2, "I"))
-_BIG_ENDIAN = sys.byteorder == "big"
-
-WEIGHTS_ONE, WEIGHTS_SAME, WEIGHTS_EACH = 0, 1, 2
-VALUES_NONE, VALUES_POSITIONS, VALUES_CHARACTERS, VALUES_RAW = 0, 1, 2, 3
 
 
 def _value_mode(format_: formats.Format) -> int:
@@ -81,30 +84,6 @@ def _value_mode(format_: formats.Format) -> int:
     if kind is formats.Characters:
         return VALUES_CHARACTERS
     return VALUES_RAW
-
-
-def _pack_ints(values: list[int]) -> bytes:
-    """A code byte and the values in the narrowest integer type that holds them all."""
-    code, typecode = 3, "q"
-    if values and min(values) >= 0:
-        top = max(values)
-        for limit, limit_code, limit_typecode in _LIMITS:
-            if top < limit:
-                code, typecode = limit_code, limit_typecode
-                break
-    elif not values:
-        code, typecode = 0, "B"
-    packed = array(typecode, values)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return bytes((code,)) + packed.tobytes()
-
-
-def _unpack_ints(data: bytes, offset: int, count: int) -> tuple[np.ndarray, int]:
-    """The integer array written by ``_pack_ints`` at ``offset``, and the offset after it."""
-    dtype = _DTYPE_OF_CODE[data[offset]]
-    values = np.frombuffer(data, dtype=dtype, count=count, offset=offset + 1)
-    return values, offset + 1 + count * dtype.itemsize
 
 
 def _position_codes(vbytes: bytes) -> list[Any]:
@@ -149,17 +128,7 @@ class PackedPostingsWriter(W3PostingsWriter):
         weights = self._weights
         deltas = [ids[0]]
         deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
-        first = weights[0]
-        if all(w == 1.0 for w in weights):
-            weight_mode, weight_bytes = WEIGHTS_ONE, b""
-        elif all(w == first for w in weights):
-            weight_mode, weight_bytes = WEIGHTS_SAME, _FLOAT32.pack(first)
-        else:
-            weight_mode = WEIGHTS_EACH
-            packed = array("f", weights)
-            if _BIG_ENDIAN:
-                packed.byteswap()
-            weight_bytes = packed.tobytes()
+        weight_mode, weight_bytes = pack_weights(weights)
         value_bytes = self._pack_values()
         header = _HEADER.pack(
             len(ids),
@@ -171,7 +140,7 @@ class PackedPostingsWriter(W3PostingsWriter):
             weight_mode,
             self._value_mode,
         )
-        body = b"".join((header, _pack_ints(deltas), weight_bytes, value_bytes))
+        body = b"".join((header, pack_ints(deltas), weight_bytes, value_bytes))
         self._postfile.write(_LENGTH.pack(-len(body) if last else len(body)))
         self._postfile.write(body)
         self._blockcount += 1
@@ -183,71 +152,13 @@ class PackedPostingsWriter(W3PostingsWriter):
         if mode == VALUES_NONE:
             return b""
         if mode == VALUES_RAW:
-            return _pack_ints([len(v) for v in values]) + b"".join(values)
+            return pack_ints([len(v) for v in values]) + b"".join(values)
         codes = [_position_codes(v) for v in values]
-        counts = _pack_ints([len(c) for c in codes])
+        counts = pack_ints([len(c) for c in codes])
         if mode == VALUES_POSITIONS:
             # absolute positions: one frombuffer reads them back, no per-posting running sums
-            return counts + _pack_ints([p for c in codes for p in accumulate(c)])
-        # Characters codes: (position delta, start - previous end, end - start) per occurrence
-        positions: list[int] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        for posting in codes:
-            position = end = 0
-            for position_delta, gap, width in posting:
-                position += position_delta
-                start = end + gap
-                end = start + width
-                positions.append(position)
-                starts.append(start)
-                ends.append(end)
-        return counts + _pack_ints(positions) + _pack_ints(starts) + _pack_ints(ends)
-
-
-@dataclass(frozen=True)
-class BlockArrays:
-    """Postings as arrays. ``positions[position_starts[i]:position_starts[i + 1]]`` are the
-    positions of ``ids[i]``; the position arrays are None unless asked for (and the field has
-    positions), ``start_chars``/``end_chars`` None unless the field stores characters."""
-
-    ids: np.ndarray  # int64, ascending
-    weights: np.ndarray  # float32, as Whoosh stores them
-    position_starts: np.ndarray | None = None  # int64, len(ids) + 1
-    positions: np.ndarray | None = None  # int64
-    start_chars: np.ndarray | None = None  # int64
-    end_chars: np.ndarray | None = None
-
-
-def _decode_ids_weights(
-    data: bytes, count: int, weight_mode: int, offset: int = 0
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """A block's ids and weights from its data at ``offset``, and the offset where its values start."""
-    deltas, offset = _unpack_ints(data, offset, count)
-    ids = np.cumsum(deltas, dtype=np.int64)
-    if weight_mode == WEIGHTS_ONE:
-        weights = np.ones(count, dtype=np.float32)
-    elif weight_mode == WEIGHTS_SAME:
-        weights = np.full(count, _FLOAT32.unpack_from(data, offset)[0], dtype=np.float32)
-        offset += 4
-    else:
-        weights = np.frombuffer(data, dtype="<f4", count=count, offset=offset)
-        offset += 4 * count
-    return ids, weights, offset
-
-
-def _decode_positions(data: bytes, offset: int, count: int, value_mode: int) -> tuple[np.ndarray, ...]:
-    """Position starts and positions (and start and end characters) of a block's values."""
-    counts, offset = _unpack_ints(data, offset, count)
-    starts = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    total = int(starts[-1])
-    positions, offset = _unpack_ints(data, offset, total)
-    if value_mode == VALUES_POSITIONS:
-        return starts, positions.astype(np.int64)
-    start_chars, offset = _unpack_ints(data, offset, total)
-    end_chars, offset = _unpack_ints(data, offset, total)
-    return starts, positions.astype(np.int64), start_chars.astype(np.int64), end_chars.astype(np.int64)
+            return counts + pack_ints([p for c in codes for p in accumulate(c)])
+        return counts + pack_characters(codes)
 
 
 class PackedLeafMatcher(W3LeafMatcher):
@@ -293,13 +204,13 @@ class PackedLeafMatcher(W3LeafMatcher):
 
     def _ids_weights(self) -> tuple[np.ndarray, np.ndarray, int]:
         if self._arrays is None:
-            self._arrays = _decode_ids_weights(self._block_data(), self._blocklength, self._weight_mode)
+            self._arrays = decode_ids_weights(self._block_data(), self._blocklength, self._weight_mode)
         return self._arrays
 
     def _position_arrays(self) -> tuple[np.ndarray, ...]:
         if self._position_cache is None:
             offset = self._ids_weights()[2]
-            self._position_cache = _decode_positions(self._data, offset, self._blocklength, self._value_mode)
+            self._position_cache = decode_positions(self._data, offset, self._blocklength, self._value_mode)
         return self._position_cache
 
     def block_arrays(self, positions: bool = False) -> BlockArrays:
@@ -328,7 +239,7 @@ class PackedLeafMatcher(W3LeafMatcher):
         if mode == VALUES_NONE:
             self._values = (None,) * self._blocklength  # as W3 for a zero-size format
         elif mode == VALUES_RAW:
-            sizes, offset = _unpack_ints(self._block_data(), self._ids_weights()[2], self._blocklength)
+            sizes, offset = unpack_ints(self._block_data(), self._ids_weights()[2], self._blocklength)
             values = []
             for size in sizes.tolist():
                 values.append(self._data[offset : offset + size])
@@ -444,11 +355,11 @@ def postings_arrays(reader: Any, fieldname: str, text: str | bytes, positions: b
         except TermNotFound:
             continue
         leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        arrays = _concatenate(list(_term_blocks(leaf, positions)), positions, with_chars)
+        arrays = concatenate(list(_term_blocks(leaf, positions)), positions, with_chars)
         if segment_reader.has_deletions():
-            arrays = _without(arrays, np.fromiter(segment_reader.segment().deleted_docs(), dtype=np.int64))
+            arrays = without(arrays, np.fromiter(segment_reader.segment().deleted_docs(), dtype=np.int64))
         segments.append(replace(arrays, ids=arrays.ids + docbase) if docbase else arrays)
-    return _concatenate(segments, positions, with_chars)
+    return concatenate(segments, positions, with_chars)
 
 
 def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockArrays]:
@@ -461,54 +372,11 @@ def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockA
     while offset < len(data):
         length = _LENGTH.unpack_from(data, offset)[0]
         count, _, _, _, _, _, weight_mode, value_mode = _HEADER.unpack_from(data, offset + _LENGTH.size)
-        ids, weights, values = _decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
+        ids, weights, values = decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
         if positions:
-            yield BlockArrays(ids, weights, *_decode_positions(data, values, count, value_mode))
+            yield BlockArrays(ids, weights, *decode_positions(data, values, count, value_mode))
         else:
             yield BlockArrays(ids, weights)
         if length < 0:
             break
         offset += _LENGTH.size + length
-
-
-def _without(arrays: BlockArrays, deleted: np.ndarray) -> BlockArrays:
-    keep = ~np.isin(arrays.ids, deleted)
-    if arrays.position_starts is None:
-        return BlockArrays(arrays.ids[keep], arrays.weights[keep])
-    counts = np.diff(arrays.position_starts)
-    kept_positions = np.repeat(keep, counts)
-    starts = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
-    np.cumsum(counts[keep], out=starts[1:])
-
-    def chars(values: np.ndarray | None) -> np.ndarray | None:
-        return None if values is None else values[kept_positions]
-
-    return BlockArrays(
-        arrays.ids[keep],
-        arrays.weights[keep],
-        starts,
-        arrays.positions[kept_positions],
-        chars(arrays.start_chars),
-        chars(arrays.end_chars),
-    )
-
-
-def _concatenate(parts: list[BlockArrays], positions: bool, with_chars: bool) -> BlockArrays:
-    if len(parts) == 1:
-        return parts[0]
-    empty = np.zeros(0, dtype=np.int64)
-    ids = np.concatenate([p.ids for p in parts]) if parts else empty
-    weights = np.concatenate([p.weights for p in parts]) if parts else np.zeros(0, dtype=np.float32)
-    if not positions:
-        return BlockArrays(ids, weights)
-    starts = [np.zeros(1, dtype=np.int64)]
-    base = 0
-    for part in parts:
-        starts.append(part.position_starts[1:] + base)
-        base += int(part.position_starts[-1])
-
-    def joined(name: str) -> np.ndarray:
-        return np.concatenate([empty] + [getattr(p, name) for p in parts])
-
-    chars = (joined("start_chars"), joined("end_chars")) if with_chars else (None, None)
-    return BlockArrays(ids, weights, np.concatenate(starts), joined("positions"), *chars)

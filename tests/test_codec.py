@@ -5,6 +5,8 @@ out exactly what the matcher serves."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +34,7 @@ from search.index import (
     build_schema,
     open_generation,
 )
+from tests.conftest import REPO
 
 # A block limit of 4 instead of 128, in both codecs, so small documents give many blocks.
 BLOCK_LIMIT = 4
@@ -284,3 +287,10 @@ def test_block_arrays_refuses_a_foreign_matcher(tmp_path: Path) -> None:
         codec.block_arrays(reader.postings("body", "alpha"))
     assert np.array_equal(codec.postings_arrays(ix.reader(), "body", "missing").ids, [])
     assert np.array_equal(codec.postings_arrays(ix.reader(), "chars", "missing", positions=True).end_chars, [])
+
+
+def test_another_whoosh_version_is_refused_on_import() -> None:
+    """The codec subclasses Whoosh 2.7.4's internals: under another version it must not load."""
+    script = "import whoosh; whoosh.__version__ = (2, 7, 5); import search.codec"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode != 0 and "needs Whoosh 2.7.4 exactly" in result.stderr
