@@ -5,6 +5,7 @@ out exactly what the matcher serves."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,8 +34,11 @@ from search.index import (
     _write_json,
     build_schema,
     open_generation,
+    open_index,
 )
-from tests.conftest import REPO
+from search.query import SearchEngine
+from search.sync import sync
+from tests.conftest import REPO, SEEDS
 
 # A block limit of 4 instead of 128, in both codecs, so small documents give many blocks.
 BLOCK_LIMIT = 4
@@ -294,3 +298,49 @@ def test_another_whoosh_version_is_refused_on_import() -> None:
     script = "import whoosh; whoosh.__version__ = (2, 7, 5); import search.codec"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert result.returncode != 0 and "needs Whoosh 2.7.4 exactly" in result.stderr
+
+
+FIXTURE_RELEASES = REPO / "tests" / "fixtures" / "releases"
+QUERIES = ["诈骗", "民警 抓获", "九龙坡", '"电信诈骗"', "萬州", "立集体", "公安局 火星", "詐欺", "year:2024 民警", "title:公安"]
+
+
+def _engine_results(index_dir: Path) -> list[tuple]:
+    engine = SearchEngine(index_dir)
+    try:
+        results = []
+        for query in QUERIES:
+            result = engine.search(q=query)
+            results.append((query, result.total, [(hit.id, hit.score) for hit in result.hits], result.facets))
+        return results
+    finally:
+        engine.close()
+
+
+def _sync_history(index_dir: Path, tmp_path: Path) -> None:
+    """Seeds, then the fixture releases, then one seed removed: three commits, deletions, merges."""
+    seeds = tmp_path / f"seeds-{index_dir.name}"
+    seeds.mkdir()
+    for seed in SEEDS:
+        shutil.copy(seed, seeds)
+    sync(index_dir, [seeds])
+    sync(index_dir, [seeds, FIXTURE_RELEASES])
+    (seeds / SEEDS[0].name).unlink()
+    sync(index_dir, [seeds, FIXTURE_RELEASES])
+
+
+def test_search_results_equal_the_stock_codec_on_a_multi_segment_index(tmp_path: Path, monkeypatch) -> None:
+    """The whole engine (term-by-term scoring, phrases, facets) over both codecs: same totals,
+    hits, scores and facet counts."""
+    stock_dir, packed_dir = tmp_path / "stock", tmp_path / "packed"
+    with monkeypatch.context() as stock:
+        stock.setattr(codec, "create_index", lambda d, schema, name: whoosh_index.create_in(d, schema, indexname=name))
+        stock.setattr(codec, "open_index", lambda storage, name: storage.open_index(name))
+        stock.setattr(codec, "foreign_segments", lambda ix: [])
+        _sync_history(stock_dir, tmp_path)
+        expected = _engine_results(stock_dir)
+    with pytest.raises(RebuildNeededError):  # written by the stock codec, so refused
+        open_index(stock_dir)
+    _sync_history(packed_dir, tmp_path)
+    assert len(open_index(packed_dir)._segments()) > 1
+    assert _engine_results(packed_dir) == expected
+    assert sum(total for _, total, _, _ in expected) > 10
