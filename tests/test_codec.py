@@ -24,6 +24,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.query import spans
 from whoosh.scoring import BM25F
 
+from bench.codec import stock_codec
 from search import codec
 from search.index import (
     GENERATION_FILE,
@@ -301,7 +302,18 @@ def test_another_whoosh_version_is_refused_on_import() -> None:
 
 
 FIXTURE_RELEASES = REPO / "tests" / "fixtures" / "releases"
-QUERIES = ["诈骗", "民警 抓获", "九龙坡", '"电信诈骗"', "萬州", "立集体", "公安局 火星", "詐欺", "year:2024 民警", "title:公安"]
+QUERIES = [
+    "诈骗",
+    "民警 抓获",
+    "九龙坡",
+    '"电信诈骗"',
+    "萬州",
+    "立集体",
+    "公安局 火星",
+    "詐欺",
+    "year:2024 民警",
+    "title:公安",
+]
 
 
 def _engine_results(index_dir: Path) -> list[tuple]:
@@ -328,14 +340,11 @@ def _sync_history(index_dir: Path, tmp_path: Path) -> None:
     sync(index_dir, [seeds, FIXTURE_RELEASES])
 
 
-def test_search_results_equal_the_stock_codec_on_a_multi_segment_index(tmp_path: Path, monkeypatch) -> None:
+def test_search_results_equal_the_stock_codec_on_a_multi_segment_index(tmp_path: Path) -> None:
     """The whole engine (term-by-term scoring, phrases, facets) over both codecs: same totals,
     hits, scores and facet counts."""
     stock_dir, packed_dir = tmp_path / "stock", tmp_path / "packed"
-    with monkeypatch.context() as stock:
-        stock.setattr(codec, "create_index", lambda d, schema, name: whoosh_index.create_in(d, schema, indexname=name))
-        stock.setattr(codec, "open_index", lambda storage, name: storage.open_index(name))
-        stock.setattr(codec, "foreign_segments", lambda ix: [])
+    with stock_codec():  # the bench's switch to Whoosh's own codec
         _sync_history(stock_dir, tmp_path)
         expected = _engine_results(stock_dir)
     with pytest.raises(RebuildNeededError):  # written by the stock codec, so refused
