@@ -122,10 +122,10 @@ def _walk(matcher: Any, fieldobj: Any, blocks: bool) -> list[tuple]:
     leaf = getattr(matcher, "child", matcher)  # under the wrapper that hides deleted documents
     rows = []
     while matcher.is_active():
-        row = [matcher.id(), matcher.weight(), matcher.score()]
+        row = [matcher.id(), matcher.weight(), matcher.score(), matcher.value()]  # value: what merges copy
         row.append(matcher.value_as("frequency") if supports("frequency") else None)
         if supports("positions"):
-            row += [tuple(matcher.value_as("positions")), matcher.value(), [s.start for s in matcher.spans()]]
+            row += [tuple(matcher.value_as("positions")), [s.start for s in matcher.spans()]]
         if supports("characters"):
             row.append(tuple(matcher.value_as("characters")))
         if blocks and matcher.supports_block_quality():
