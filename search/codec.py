@@ -55,7 +55,9 @@ from search.packed import (
     VALUES_RAW,
     BlockArrays,
     concatenate,
+    decode_id_weight_lists,
     decode_ids_weights,
+    decode_position_lists,
     decode_positions,
     pack_characters,
     pack_ints,
@@ -220,19 +222,24 @@ class PackedLeafMatcher(W3LeafMatcher):
             return BlockArrays(ids, weights)
         return BlockArrays(ids, weights, *self._position_arrays())
 
+    def _read_lists(self) -> None:
+        # the posting-by-posting path: Python lists straight from the bytes (see unpack_int_list)
+        self._ids, self._weights, self._values_offset = decode_id_weight_lists(
+            self._block_data(), self._blocklength, self._weight_mode
+        )
+
     def _read_ids(self) -> None:
-        self._ids = self._ids_weights()[0].tolist()
+        self._read_lists()
 
     def _read_weights(self) -> None:
-        self._weights = self._ids_weights()[1].tolist()
+        self._read_lists()
 
     def _read_positions(self) -> None:
-        starts, positions, *chars = self._position_arrays()
-        self._starts = starts.tolist()
-        if chars:
-            self._positions = list(zip(positions.tolist(), chars[0].tolist(), chars[1].tolist(), strict=True))
-        else:
-            self._positions = positions.tolist()
+        if self._ids is None:
+            self._read_lists()
+        self._starts, self._positions = decode_position_lists(
+            self._data, self._values_offset, self._blocklength, self._value_mode
+        )
 
     def _read_values(self) -> None:
         mode = self._value_mode

@@ -8,6 +8,8 @@ import struct
 import sys
 from array import array
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +23,7 @@ _INT_CODES = (
     (3, "q", np.dtype("<i8")),
 )
 _DTYPE_OF_CODE = {code: dtype for code, _, dtype in _INT_CODES}
+_TYPECODE_OF_CODE = {code: typecode for code, typecode, _ in _INT_CODES}
 _LIMITS = ((256, 0, "B"), (65536, 1, "H"), (1 << 32, 2, "I"))
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -50,6 +53,48 @@ def unpack_ints(data: bytes, offset: int, count: int) -> tuple[np.ndarray, int]:
     dtype = _DTYPE_OF_CODE[data[offset]]
     values = np.frombuffer(data, dtype=dtype, count=count, offset=offset + 1)
     return values, offset + 1 + count * dtype.itemsize
+
+
+def unpack_int_list(data: bytes, offset: int, count: int) -> tuple[list[int], int]:
+    """``unpack_ints`` as a Python list, through ``array`` (no numpy's fixed cost per call: the
+    matcher's posting-by-posting path reads many short blocks)."""
+    typecode = _TYPECODE_OF_CODE[data[offset]]
+    values = array(typecode)
+    end = offset + 1 + count * values.itemsize
+    values.frombytes(data[offset + 1 : end])
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values.tolist(), end
+
+
+def decode_id_weight_lists(data: bytes, count: int, weight_mode: int) -> tuple[list[int], list[float], int]:
+    """A block's ids and weights as lists, and the offset where its values start."""
+    deltas, offset = unpack_int_list(data, 0, count)
+    if weight_mode == WEIGHTS_ONE:
+        weights = [1.0] * count
+    elif weight_mode == WEIGHTS_SAME:
+        weights = [_FLOAT32.unpack_from(data, offset)[0]] * count
+        offset += 4
+    else:
+        packed = array("f")
+        packed.frombytes(data[offset : offset + 4 * count])
+        if _BIG_ENDIAN:
+            packed.byteswap()
+        weights = packed.tolist()
+        offset += 4 * count
+    return list(accumulate(deltas)), weights, offset
+
+
+def decode_position_lists(data: bytes, offset: int, count: int, value_mode: int) -> tuple[list[int], list[Any]]:
+    """Position starts and positions as lists; (position, start, end) triples for characters."""
+    counts, offset = unpack_int_list(data, offset, count)
+    starts = list(accumulate(counts, initial=0))
+    positions, offset = unpack_int_list(data, offset, starts[-1])
+    if value_mode == VALUES_POSITIONS:
+        return starts, positions
+    start_chars, offset = unpack_int_list(data, offset, starts[-1])
+    end_chars, offset = unpack_int_list(data, offset, starts[-1])
+    return starts, list(zip(positions, start_chars, end_chars, strict=True))
 
 
 def pack_weights(weights: array) -> tuple[int, bytes]:
