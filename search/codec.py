@@ -265,6 +265,8 @@ class PackedLeafMatcher(W3LeafMatcher):
     def value_as(self, astype: str) -> Any:
         # positions straight from the arrays, not re-encoded into Whoosh's pickled value first
         mode = self._value_mode
+        if mode in (VALUES_POSITIONS, VALUES_CHARACTERS) and astype == "frequency":
+            return len(self._posting_positions(self._i))  # what both formats' decode_frequency reads
         if mode == VALUES_POSITIONS and astype == "positions":
             return self._posting_positions(self._i)
         if mode == VALUES_CHARACTERS:
@@ -351,7 +353,9 @@ def block_arrays(matcher: Matcher, positions: bool = False) -> BlockArrays:
 
 def postings_arrays(reader: Any, fieldname: str, text: str | bytes, positions: bool = False) -> BlockArrays:
     """Every live posting of one term across the segments of ``reader``, as one set of arrays
-    (ids are the reader's document numbers; deleted documents are left out)."""
+    (ids are the reader's document numbers; deleted documents are left out). Given one segment's
+    reader (from ``reader.leaf_readers()``), the ids are that segment's document numbers, as its
+    per-segment columns count them."""
     mode = _value_mode(reader.schema[fieldname].format)
     positions = positions and mode in (VALUES_POSITIONS, VALUES_CHARACTERS)
     with_chars = positions and mode == VALUES_CHARACTERS
