@@ -41,6 +41,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
+from search import codec
 from search.analysis import ANALYSER_VERSION, BigramAnalyzer, ChineseAnalyzer, gram_terms, index_terms
 from search.normalise import fold_text
 
@@ -55,8 +56,10 @@ FAILPOINT_ENV = "POLICE_SEARCH_FAILPOINT"
 # Set (by ``--follow-symlinks``) to index files that symlinks in a source folder point to outside it.
 FOLLOW_SYMLINKS_ENV = "POLICE_SEARCH_FOLLOW_SYMLINKS"
 WRITER_MEMORY_MB = 256
-# 6: ids from content, documents keyed by path for update and delete; 7: crime types, reported year
-SCHEMA_VERSION = 7
+# 6: ids from content, documents keyed by path for update and delete; 7: crime types, reported year;
+# 8: postings written by our packed codec (search.codec), so an index of Whoosh's stock codec asks
+# for a rebuild
+SCHEMA_VERSION = 8
 
 
 class IndexUnavailableError(Exception):
@@ -301,11 +304,17 @@ def open_generation(generation: Path) -> Index:
     try:
         # Read, not memory-mapped: a long-lived server would otherwise count every index page it
         # ever touched in its resident memory.
-        ix = FileStorage(str(generation), supports_mmap=False).open_index(INDEX_NAME)
+        ix = codec.open_index(FileStorage(str(generation), supports_mmap=False), INDEX_NAME)
         ix.reader().close()  # opens every segment: a damaged one is reported here, not mid-search
-        return ix
+        foreign = codec.foreign_segments(ix)
     except Exception as error:  # Whoosh raises assorted types for damaged files
         raise _damaged(generation.parent, f"cannot read {generation.name} ({error})") from None
+    if foreign:
+        raise RebuildNeededError(
+            f"the index in {generation.parent} has postings in another codec than this version's; "
+            "rebuild it: police-search reindex --rebuild"
+        )
+    return ix
 
 
 def open_index(index_dir: Path) -> Index:
@@ -320,7 +329,7 @@ def new_generation(index_dir: Path) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     generation = index_dir / f"gen-{stamp}-{os.getpid()}"
     generation.mkdir(parents=True)
-    whoosh_index.create_in(str(generation), build_schema(), indexname=INDEX_NAME)
+    codec.create_index(str(generation), build_schema(), INDEX_NAME)
     _write_json(generation / GENERATION_FILE, asdict(GenerationInfo(created=now())))
     return generation
 

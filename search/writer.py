@@ -22,6 +22,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from search.codec import PackedCodec
 from search.index import WriterFailedError, failpoint
 
 # How often a waiting parent looks at its writer processes, in seconds.
@@ -46,7 +47,12 @@ class _WriterTask(SubWriterTask):
 
 
 class CheckedMpWriter(MpWriter):
-    """``MpWriter`` that fails the whole run when any of its writer processes fails."""
+    """``MpWriter`` that fails the whole run when any of its writer processes fails. It and its
+    sub-writers write with our codec, like every writer of the index (``search.codec``)."""
+
+    def __init__(self, index: Any, procs: int | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", PackedCodec())  # MpWriter hands its kwargs on to the sub-writers
+        super().__init__(index, procs=procs, **kwargs)
 
     def _new_task(self) -> SubWriterTask:
         task = _WriterTask(
