@@ -14,6 +14,7 @@ searcher of that commit: ``CommitCache`` builds it once per commit and shares it
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ MAX_IDLE_SEARCHERS = 8
 # Derived values kept: a few commits' worth, so that an operation still on the previous commit
 # while others have moved to the next one does not rebuild them back and forth.
 MAX_CACHED_VALUES = 12
+# A commit replaces the table of contents: a reader that listed the old one may find it gone.
+TOC_RETRIES = 10
+TOC_RETRY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class SearcherPool:
 
     def acquire(self) -> Snapshot:
         """A snapshot of the newest commit, for the caller's use only until ``release``."""
-        generation = current_generation(self.index_dir)
+        generation = _current_generation(self.index_dir)
         if generation is None:
             self.close()
             open_index(self.index_dir)  # raises the "no index" error with its advice
@@ -90,6 +94,17 @@ class SearcherPool:
             self._index, self._generation = None, None
         for snapshot in idle:
             snapshot.searcher.close()
+
+
+def _current_generation(index_dir: Path) -> Path | None:
+    """``current_generation``, retried when a commit deletes the table of contents it was opening
+    (Whoosh's own reader retries the same way)."""
+    for _ in range(TOC_RETRIES - 1):
+        try:
+            return current_generation(index_dir)
+        except FileNotFoundError:
+            time.sleep(TOC_RETRY_SECONDS)
+    return current_generation(index_dir)
 
 
 class Snapshots:
