@@ -95,6 +95,7 @@ class Server:
 
 
 def children_of(pid: int) -> list[int]:
+    """The running children of ``pid`` (not those dead and waiting to be reaped)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -102,7 +103,7 @@ def children_of(pid: int) -> list[int]:
                 stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()
             except OSError:
                 continue
-            if int(stat[1]) == pid:
+            if int(stat[1]) == pid and stat[0] != b"Z":
                 found.append(int(entry))
     return sorted(found)
 
@@ -245,5 +246,20 @@ def test_workers_stop_when_the_server_is_killed_outright(corpus):
         server.process.kill()  # no chance to stop its workers: they notice on their own
         server.process.wait(STOP_TIMEOUT)
         assert wait_until_gone(server.workers, STOP_TIMEOUT) == []
+    finally:
+        server.stop()
+
+
+def test_a_worker_that_dies_is_replaced(corpus):
+    index_dir, _, _ = corpus
+    server = Server(index_dir)
+    try:
+        dead = server.workers[0]
+        os.kill(dead, signal.SIGKILL)
+        assert wait_until_gone([dead], STOP_TIMEOUT) == []
+        server.workers = server._wait_for_workers(2)
+        assert dead not in server.workers
+        assert all(server.get(REQUESTS[0])["total"] > 0 for _ in range(4))
+        assert server.process.poll() is None
     finally:
         server.stop()

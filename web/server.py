@@ -28,9 +28,10 @@ from web import engine_of
 IDENT = "police-search"
 # A stopping worker finishes the requests it has (waitress waits up to 5 s for its threads).
 STOP_GRACE_SECONDS = 10.0
-# A worker that dies sooner than this after starting is failing to start, not crashing once:
-# restarting it would only loop, so the server stops.
+# A worker that dies sooner than this after starting may be failing to start: after this many
+# such deaths in a row, restarting would only loop, so the server stops.
 MIN_WORKER_LIFE_SECONDS = 2.0
+MAX_QUICK_DEATHS = 3
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _PR_SET_PDEATHSIG = 1  # Linux prctl: the signal a process gets when its parent dies
 
@@ -138,15 +139,20 @@ class Supervisor:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
     def _watch(self) -> None:
-        """Wait for workers to die; restart each one, unless it could not even start."""
+        """Wait for workers to die; restart each one, unless workers keep dying as they start."""
+        quick_deaths = 0
         while self.started:
             pid, status = os.wait()
             began = self.started.pop(pid, None)
             if began is None:
                 continue
-            print(f"{IDENT}: worker {pid} stopped ({_describe(status)})", file=sys.stderr, flush=True)
-            if time.monotonic() - began < MIN_WORKER_LIFE_SECONDS:
-                raise SystemExit(f"{IDENT}: a worker failed on start; stopping")
+            print(f"{IDENT}: worker {pid} stopped ({_describe(status)}); starting another", file=sys.stderr, flush=True)
+            quick = time.monotonic() - began < MIN_WORKER_LIFE_SECONDS
+            quick_deaths = quick_deaths + 1 if quick else 0
+            if quick_deaths >= MAX_QUICK_DEATHS:
+                raise SystemExit(f"{IDENT}: workers keep failing as they start; stopping")
+            if quick:
+                time.sleep(MIN_WORKER_LIFE_SECONDS / 4)
             self._start_worker()
 
     def stop(self) -> None:
