@@ -148,7 +148,7 @@ class CommitCache:
 
     def __init__(self) -> None:
         self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._build_lock = threading.Lock()
+        self._build_lock = threading.RLock()  # re-entrant: a build may need another value
 
     def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         try:

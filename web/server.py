@@ -62,6 +62,7 @@ def serve(app: Any, sock: socket.socket, workers: int, threads: int) -> None:
     """Serve ``app`` on ``sock`` until Ctrl+C or SIGTERM: in this process when ``workers`` is 1
     (or the system cannot fork), else from ``workers`` forked processes."""
     if workers <= 1 or not hasattr(os, "fork"):
+        signal.signal(signal.SIGTERM, _exit_quietly)  # as Ctrl+C: finish the requests in progress
         _run_waitress(app, sock, threads)
         return
     # The workers must not share a reader with the parent (or each other): open files share offsets.
