@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,7 @@ class Run:
     clients: int
     seconds: float = 0.0
     server_cpu: float = 0.0  # CPU seconds the server's processes used during the run
+    client_cpu: float = 0.0  # and this process (the clients)
     loads: list[float] = field(default_factory=list)  # the machine's 1-minute load average after each slice
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -59,6 +61,7 @@ class Run:
         """Add a slice of the same run (runs alternate in slices: background load hits both alike)."""
         self.seconds += other.seconds
         self.server_cpu += other.server_cpu
+        self.client_cpu += other.client_cpu
         self.latencies += other.latencies
         self.errors += other.errors
         self.loads += other.loads
@@ -74,6 +77,7 @@ class Run:
             "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
             "p95_ms": round(ordered[min(count - 1, int(count * 0.95))] * 1000, 1) if ordered else None,
             "server_cores": round(self.server_cpu / self.seconds, 2) if self.seconds else 0.0,
+            "client_cores": round(self.client_cpu / self.seconds, 2) if self.seconds else 0.0,
             "load_average": round(statistics.mean(self.loads), 2) if self.loads else None,
         }
 
@@ -134,6 +138,22 @@ def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"the server did not start: {' '.join(command)}")
 
 
+def fetch(port: int, path: str) -> tuple[int, bool, bytes]:
+    """GET ``path`` on a connection of its own: status, whether the body is as long as announced,
+    and the body. A bare socket, so that the clients' own CPU use (http.client parses headers in
+    Python) leaves the server as much of the machine as it can."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode("ascii")
+    chunks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(1 << 16):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = re.match(rb"HTTP/1\.[01] (\d{3})", head)
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return int(status.group(1)) if status else 0, bool(length) and int(length.group(1)) == len(body), body
+
+
 def drive(port: int, clients: int, seconds: float, keep_alive: bool, server_pid: int = 0) -> Run:
     paths = api_paths()
     run = Run(clients)
@@ -149,20 +169,19 @@ def drive(port: int, clients: int, seconds: float, keep_alive: bool, server_pid:
             turn += 1
             started = time.perf_counter()
             try:
-                if connection is None:
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-                connection.request("GET", path, headers={} if keep_alive else {"Connection": "close"})
-                response = connection.getresponse()
-                body = response.read()
-                if response.status != 200 or b'"total"' not in body:
-                    errors.append(f"{response.status} {path}")
+                if keep_alive:
+                    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+                    connection.request("GET", path)
+                    response = connection.getresponse()
+                    status, complete, body = response.status, True, response.read()
+                else:
+                    status, complete, body = fetch(port, path)
+                if status != 200 or not complete or b'"total"' not in body:
+                    errors.append(f"{status} {'' if complete else 'incomplete '}{path}")
                 else:
                     latencies.append(time.perf_counter() - started)
             except (OSError, http.client.HTTPException) as error:
                 errors.append(f"{type(error).__name__}: {error} {path}")
-                connection = None
-            if not keep_alive and connection is not None:
-                connection.close()
                 connection = None
         with lock:
             run.latencies.extend(latencies)
@@ -170,6 +189,7 @@ def drive(port: int, clients: int, seconds: float, keep_alive: bool, server_pid:
 
     threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     cpu_before = tree_cpu_seconds(server_pid) if server_pid else 0.0
+    client_before = time.process_time()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -177,6 +197,7 @@ def drive(port: int, clients: int, seconds: float, keep_alive: bool, server_pid:
         thread.join(seconds + 2 * REQUEST_TIMEOUT)
     run.seconds = time.perf_counter() - started
     run.server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
+    run.client_cpu = time.process_time() - client_before
     run.loads = [os.getloadavg()[0]]
     return run
 
@@ -222,11 +243,11 @@ def main() -> None:
     print(f"{args.docs} releases, serve --workers {args.workers}, {args.seconds:g} s per run "
           f"({args.slices} alternating slices), {os.cpu_count()} cores")  # fmt: skip
     print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} "
-          f"{'server cores':>12} {'load avg':>8}")  # fmt: skip
+          f"{'server cores':>12} {'client cores':>12} {'load avg':>8}")  # fmt: skip
     for figures in runs:
         print(f"{figures['clients']:>7} {figures['requests']:>8} {figures['req_per_s']:>7} "
               f"{figures['p50_ms']:>7} {figures['p95_ms']:>7} {figures['errors']:>6} "
-              f"{figures['server_cores']:>12} {figures['load_average']:>8}")  # fmt: skip
+              f"{figures['server_cores']:>12} {figures['client_cores']:>12} {figures['load_average']:>8}")  # fmt: skip
     print(f"throughput ratio {args.clients} clients / 1 client: {ratio}")
     for error in (single.errors + several.errors)[:10]:
         print("error:", error)
