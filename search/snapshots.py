@@ -52,7 +52,7 @@ class SearcherPool:
     def __init__(self, index_dir: Path, weighting: Callable[[], Any]):
         self.index_dir = index_dir
         self._weighting = weighting  # the scoring each new searcher uses
-        self._lock = threading.Lock()  # guards the fields below, never held while reading the index
+        self._lock = threading.Lock()  # guards the fields below; held to read the index only on a switch of generation
         self._generation: Path | None = None
         self._index: Any = None
         self._idle: list[Snapshot] = []
