@@ -243,6 +243,13 @@ def test_workers_stop_when_the_server_is_killed_outright(corpus):
     server = Server(index_dir)
     try:
         assert server.get(REQUESTS[0])["total"] > 0
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        # the app factory's checks and headers hold in every worker
+        connection.request("GET", "/?q=" + urllib.parse.quote("警") * 5000)
+        response = connection.getresponse()
+        assert response.status == 414 and "script-src" not in response.getheader("Content-Security-Policy")
+        assert response.getheader("X-Frame-Options") == "DENY"
+        connection.close()
         server.process.kill()  # no chance to stop its workers: they notice on their own
         server.process.wait(STOP_TIMEOUT)
         assert wait_until_gone(server.workers, STOP_TIMEOUT) == []
