@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -270,3 +271,15 @@ def test_a_worker_that_dies_is_replaced(corpus):
         assert server.process.poll() is None
     finally:
         server.stop()
+
+
+def test_a_port_in_use_is_reported_not_a_traceback(corpus):
+    index_dir, _, _ = corpus
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "search.cli", "--index", str(index_dir), "serve", "--port", str(port)]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=START_TIMEOUT)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
