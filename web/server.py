@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,9 @@ STOP_GRACE_SECONDS = 10.0
 # such deaths in a row, restarting would only loop, so the server stops.
 MIN_WORKER_LIFE_SECONDS = 2.0
 MAX_QUICK_DEATHS = 3
+# A worker busy with a request leaves new connections to an idle one, for at most this long
+# (then it takes them anyway: a worker kept busy by open connections must not starve new ones).
+BUSY_WORKER_DEFERS_SECONDS = 0.2
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _PR_SET_PDEATHSIG = 1  # Linux prctl: the signal a process gets when its parent dies
 
@@ -67,13 +71,63 @@ def serve(app: Any, sock: socket.socket, workers: int, threads: int) -> None:
         return
     # The workers must not share a reader with the parent (or each other): open files share offsets.
     engine_of(app).close()
-    Supervisor(lambda: _run_waitress(app, sock, threads), workers).run()
+    Supervisor(lambda: _run_waitress(app, sock, threads, prefer_idle=True), workers).run()
     sock.close()
 
 
-def _run_waitress(app: Any, sock: socket.socket, threads: int) -> None:
+def _run_waitress(app: Any, sock: socket.socket, threads: int, prefer_idle: bool = False) -> None:
     server = waitress.create_server(app, sockets=[sock], threads=threads, ident=IDENT)
+    if prefer_idle:
+        _leave_connections_to_idle_workers(server)
     server.run()  # returns on SystemExit or KeyboardInterrupt, after closing the server
+
+
+class _CountedTask:
+    """A waitress task that says when it is done: the count of requests in progress goes down,
+    then the server's loop is woken to look again whether it may accept."""
+
+    def __init__(self, task: Any, done: Callable[[], None]):
+        self._task, self._done = task, done
+
+    def service(self) -> None:
+        try:
+            self._task.service()
+        finally:
+            self._done()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)
+
+
+def _leave_connections_to_idle_workers(server: Any) -> None:
+    """While this worker serves a request, it does not accept connections (for a while): searching
+    is CPU-bound and one process runs one thread at a time, so a second request taken here would
+    wait for the first while another worker idles. Connections wait in the shared socket's queue
+    for the first worker that is free."""
+    accepting, dispatcher = server.readable, server.task_dispatcher
+    add_task = dispatcher.add_task
+    in_progress = [0]
+    busy_since = [0.0]
+    lock = threading.Lock()
+
+    def done() -> None:
+        with lock:
+            in_progress[0] -= 1
+        server.pull_trigger()
+
+    def add(task: Any) -> None:
+        with lock:
+            if in_progress[0] == 0:
+                busy_since[0] = time.monotonic()
+            in_progress[0] += 1
+        add_task(_CountedTask(task, done))
+
+    def readable() -> bool:
+        idle = in_progress[0] == 0
+        return accepting() and (idle or time.monotonic() - busy_since[0] >= BUSY_WORKER_DEFERS_SECONDS)
+
+    dispatcher.add_task = add
+    server.readable = readable
 
 
 def _exit_quietly(signum: int, frame: Any) -> None:
