@@ -464,21 +464,29 @@ def stats_command(obj: _Context, as_json: bool) -> None:
 @main.command("serve")
 @_index_after_command
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (localhost only by default).")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="0: any free port.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes on the one port [default: cores].")
 @click.pass_obj
-def serve_command(obj: _Context, host: str, port: int, threads: int) -> None:
+def serve_command(obj: _Context, host: str, port: int, threads: int, workers: int | None) -> None:
     """Serve the web search UI and JSON API (builds the index from samples/ on first start)."""
-    import waitress
-
     from search.analysis import segmenter
     from web import create_app
+    from web.server import default_workers, listening_socket, serve
 
     ensure_index(obj.index_dir)
     app = create_app({"INDEX_DIR": str(obj.index_dir)})
-    segmenter()  # load the dictionary now, not on the first visitor's query
-    click.echo(f"Serving {obj.index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="police-search")
+    segmenter()  # load the dictionary now (once, shared by the workers), not on the first query
+    workers = workers or default_workers()
+    try:
+        sock = listening_socket(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    processes = f"{workers} worker processes" if workers > 1 else "1 process"
+    click.echo(f"Serving {obj.index_dir} on http://{shown}:{bound_port}/ ({processes}; Ctrl+C to stop)", err=True)
+    serve(app, sock, workers=workers, threads=threads)
 
 
 if __name__ == "__main__":  # pragma: no cover

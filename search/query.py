@@ -11,12 +11,12 @@ filter except its own, so the counts say what clicking would give.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import functools
 import heapq
 import itertools
 import re
-import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -35,19 +35,15 @@ from whoosh.searching import Searcher
 from search import coordination, gazetteer
 from search.analysis import Word, character_bigrams, is_dictionary_word, is_ideograph_run, query_words
 from search.collapse import Stories, StoryCache, describe_copies
+from search.collapse import _stamp as story_map_stamp
 from search.dates import parse_date
-from search.facet_registry import FacetValuesCache, FilterValueError, chosen_filters
+from search.facet_registry import FacetValues, FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
-from search.index import (
-    IndexUnavailableError,
-    current_generation,
-    default_index_dir,
-    open_generation,
-    open_index,
-)
+from search.index import default_index_dir
 from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
 from search.similar import similar_releases
+from search.snapshots import CommitCache, SearcherPool, Snapshots
 from search.snippets import highlight, snippet
 from search.synonyms import SynonymFileError, expansions_of
 
@@ -689,19 +685,15 @@ class SavedLengthsBM25F(BM25F):
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a ``SearchEngine`` method under the engine's lock (web workers share one engine)."""
+    """Run a ``SearchEngine`` method on one snapshot of the index, its thread's own (search.snapshots):
+    web workers share one engine, and no lock serialises their searches."""
 
     @functools.wraps(method)
-    def locked(self: SearchEngine, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            outermost = self._pinned is None
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                if outermost:
-                    self._pinned = None
+    def on_one_snapshot(self: SearchEngine, *args: Any, **kwargs: Any) -> Any:
+        with self._snapshots.operation():
+            return method(self, *args, **kwargs)
 
-    return locked
+    return on_one_snapshot
 
 
 class SearchEngine:
@@ -709,82 +701,58 @@ class SearchEngine:
 
     def __init__(self, index_dir: Path | str | None = None):
         self.index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
-        # Whoosh searchers are not documented as thread-safe; web workers share one engine.
-        self._lock = threading.RLock()
-        self._index = None
-        self._generation: Path | None = None
-        self._searcher: Searcher | None = None
-        self._columns: FacetColumns | None = None
-        # segment id → its saved columns, kept across refreshes: a reindex adds a segment or two
-        self._segments: dict[str, SegmentColumns] = {}
-        # One operation (a search, its parse, its facets) sees one snapshot: refreshing midway
-        # would close the reader that the operation is still using.
-        self._pinned: Searcher | None = None
+        # Each operation reads a snapshot of its own (search.snapshots): a searcher serves one
+        # thread at a time, and refreshing one midway would close the reader still in use.
+        self._snapshots = Snapshots(SearcherPool(self.index_dir, self._weighting))
+        # facet columns, facet values, stories: built once per commit, shared by every thread
+        self._derived = CommitCache()
+        # (generation, segment id) → its saved columns, kept across commits: a reindex adds a segment or two
+        self._segments: dict[tuple[str, str], SegmentColumns] = {}
         self._facet_values = FacetValuesCache()  # crime type, source (search.facet_registry)
         self._story_cache = StoryCache()
 
     def close(self) -> None:
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = None
-            self._index = None
-            self._generation = None
-            self._columns = None
-            self._segments = {}
-            self._pinned = None
+        self._snapshots.pool.close()
+        self._derived.clear()
+        self._segments = {}
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """``with engine.snapshot():`` every call in the block reads the same commit."""
+        return self._snapshots.operation()
 
     def _current_searcher(self) -> Searcher:
-        """The searcher on the newest committed state: a reindex (new commit) or a rebuild (new
-        generation) shows up on the next query, without restarting a long-lived process."""
-        with self._lock:
-            if self._pinned is not None:
-                return self._pinned
-            generation = current_generation(self.index_dir)
-            if generation is None:
-                self.close()
-                open_index(self.index_dir)  # raises the "no index" error with its advice
-            if self._index is None or generation != self._generation:
-                self.close()
-                self._index = open_generation(generation)
-                self._generation = generation
-            try:
-                if self._searcher is None:
-                    self._searcher = self._index.searcher(weighting=self._weighting())
-                    self._columns = None
-                elif not self._searcher.up_to_date():
-                    self._searcher = self._searcher.refresh()
-                    self._columns = None
-            except Exception as error:  # a damaged segment file: Whoosh raises assorted types
-                self.close()
-                raise IndexUnavailableError(f"cannot read the index in {generation}: {error}") from None
-            self._pinned = self._searcher
-            return self._searcher
+        """The searcher of this thread's operation, on the newest commit when the operation began:
+        a reindex (new commit) or a rebuild (new generation) shows up on the next operation,
+        without restarting a long-lived process."""
+        return self._snapshots.current().searcher
 
     def _weighting(self) -> BM25F:
         return SavedLengthsBM25F(self._segment_lengths)
 
     def _facet_columns(self, searcher: Searcher) -> FacetColumns:
-        if self._columns is None:
-            live = {}
-            for leaf, _ in searcher.reader().leaf_readers():
-                if leaf.doc_count_all() == 0:  # an empty index: no segment
-                    continue
-                columns = self._segment(leaf)
-                live[columns.segment_id] = columns
-            self._segments = live  # forget segments merged away
-            self._columns = FacetColumns.from_segments(list(live.values()))
-        return self._columns
+        snapshot = self._snapshots.current()
+        return self._derived.get(("columns", snapshot.commit), lambda: self._build_columns(snapshot))
 
-    def _segment(self, leaf: Any) -> SegmentColumns:
-        segment_id = leaf.segment().segment_id()
-        columns = self._segments.get(segment_id)
-        if columns is None:
-            columns = self._segments[segment_id] = segment_columns(self._generation, leaf)
+    def _build_columns(self, snapshot: Any) -> FacetColumns:
+        live = {}
+        for leaf, _ in snapshot.searcher.reader().leaf_readers():
+            if leaf.doc_count_all() == 0:  # an empty index: no segment
+                continue
+            columns = self._segment(snapshot.generation, leaf)
+            live[(str(snapshot.generation), columns.segment_id)] = columns
+        self._segments = live  # forget segments merged away
+        return FacetColumns.from_segments(list(live.values()))
+
+    def _segment(self, generation: Path, leaf: Any) -> SegmentColumns:
+        key = (str(generation), leaf.segment().segment_id())
+        columns = self._segments.get(key)
+        if columns is None:  # two threads may both read it: the same values, no harm
+            columns = self._segments.setdefault(key, segment_columns(generation, leaf))
         return columns
 
     def _segment_lengths(self, leaf: Any) -> dict[str, Any]:
-        return self._segment(leaf).lengths if leaf.doc_count_all() else {}
+        """``leaf``'s field lengths; the leaf is of the calling thread's snapshot (scoring runs in it)."""
+        return self._segment(self._snapshots.current().generation, leaf).lengths if leaf.doc_count_all() else {}
 
     @_locked
     def parse(self, text: str, fields: tuple[str, ...] = ("title", "body")) -> wq.Query:
@@ -879,7 +847,7 @@ class SearchEngine:
         terms = _highlight_terms(parsed)
         browsing = isinstance(parsed, wq.Every)
         columns = self._facet_columns(searcher)
-        values, stories = self._facet_values.values(searcher), self._stories(searcher)
+        values, stories = self._facet_values_of(searcher), self._stories(searcher)
         once = stories.once if collapse else lambda docs, _: docs
         region = region_name(district)
         date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
@@ -1064,9 +1032,17 @@ class SearchEngine:
             title_html=highlight(stored["title"], terms),
         )
 
+    def _facet_values_of(self, searcher: Searcher) -> FacetValues:
+        """Crime types and sources per document (search.facet_registry), built once per commit."""
+        key = ("facet values", self._snapshots.current().commit)
+        return self._derived.get(key, lambda: self._facet_values.values(searcher))
+
     def _stories(self, searcher: Searcher) -> Stories:
-        """The stories of the generation searched (search.collapse), cached per searcher and book."""
-        return self._story_cache.stories(searcher, self._generation, self._segment_lengths)
+        """The stories of the commit searched (search.collapse), cached per commit and book."""
+        snapshot = self._snapshots.current()
+        key = ("stories", snapshot.commit, story_map_stamp(snapshot.generation))
+        lengths = self._segment_lengths
+        return self._derived.get(key, lambda: self._story_cache.stories(searcher, snapshot.generation, lengths))
 
     @_locked
     def similar(self, doc_id: str, limit: int = 5) -> list[Hit] | None:

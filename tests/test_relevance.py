@@ -313,7 +313,7 @@ def test_bigram_matches_are_exact_across_index_segments(tmp_path):
     sync(tmp_path / "ix", [first])
     sync(tmp_path / "ix", [first, second])
     engine = SearchEngine(tmp_path / "ix")
-    with engine._lock:
+    with engine.snapshot():
         assert len(engine._current_searcher().reader().leaf_readers()) == 2
     found = [document_name(hit.path) for hit in engine.search("市长", per_page=20).hits]
     assert sorted(found[:4]) == ["b0", "b1", "b2", "b3"] and sorted(found[4:]) == ["a0", "a1", "a2", "a3"]

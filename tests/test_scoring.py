@@ -113,13 +113,11 @@ def test_an_alternative_needing_a_term_no_release_has_is_dropped_before_scoring(
     诈欺, so the span is dropped and the query is scored term by term."""
     from whoosh import query as wq
 
-    searcher = engine._current_searcher()
-    try:
+    with engine.snapshot():
+        searcher = engine._current_searcher()
         parsed = engine.parse("电信诈骗 抓获")
         assert any(isinstance(node, wq.SpanNear2) for node in query_module._walk(parsed))
         resolved = query_module.resolve_gram_runs(searcher, parsed, {})
-    finally:
-        engine._pinned = None
     assert not any(isinstance(node, wq.SpanNear2) for node in query_module._walk(resolved))
     assert query_module._tallyable(resolved)
     assert engine.search(q="电信诈骗 抓获").total > 0
