@@ -153,7 +153,11 @@ def _query_results(ix: Any) -> list[tuple]:
     with ix.searcher(weighting=BM25F()) as searcher:
         for query in queries:
             results.append([(hit.docnum, hit.score) for hit in searcher.search(query, limit=None)])
-            results.append(searcher.search(query, limit=3).docs())  # top-k: block-quality skipping
+            # top-k with block-quality skipping for single terms only: Whoosh 2.7.4's union and
+            # intersection matchers can loop forever in skip_to_quality (aq + bq <= minquality while
+            # neither child moves), with its own codec as with ours; the engine never asks for it
+            single_term = isinstance(query, wq.Term)
+            results.append(searcher.search(query, limit=3, optimize=single_term).docs())
         matcher = wq.Term("body", first).matcher(searcher)
         walk = []
         for target in range(0, 80, 3):
