@@ -33,7 +33,7 @@ from typing import Protocol
 
 from whoosh.analysis import Composable, Filter, LowercaseFilter, Token, Tokenizer
 
-from search.normalise import FoldedText, fold
+from search.normalise import IDEOGRAPH, FoldedText, fold
 
 ANALYSER_VERSION = 5  # 5: autonomous prefectures by their short names (西双版纳, 延边)
 
@@ -41,7 +41,7 @@ ANALYSER_VERSION = 5  # 5: autonomous prefectures by their short names (西双�
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
 _WORD_RUNS = re.compile(r"\w+|\W", re.UNICODE)
 # Ideographs (CJK unified, extension A, compatibility): runs of two or more feed the bigram field.
-_IDEOGRAPH = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_IDEOGRAPH = IDEOGRAPH
 _IDEOGRAPHS = re.compile(_IDEOGRAPH + "+")
 _IDEOGRAPH_RUNS = re.compile(_IDEOGRAPH + "{2,}")
 # Dictionaries in jieba's user-dictionary format ("word frequency [tag]"), applied in this order.

@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import re
 
-from search.normalise import to_simplified
+from search.normalise import IDEOGRAPH, to_simplified
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(IDEOGRAPH)
 _MENU_WORDS = re.compile(
     r"手机版|网站导航|网站地图|app\s*下载|下载\s*app|客户端下载|下载客户端|关注我们|我要投稿|在线投稿|"
     r"不支持\s*flash|商务合作|分享工具|我要纠错|我来说两句|发表评论|全部评论|请输入验证码|举报/反馈|"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from search import furniture
 from search.furniture import cjk_count, simplified
+from search.normalise import IDEOGRAPH
 
 HEADLINE_MIN_CJK = 4  # 引子, 关注 are too short to be a release's headline (or half of one)
 _FULL_HEADLINE_CJK = 8  # shorter lines are more often a name than a headline
@@ -47,7 +48,7 @@ _DATELINE_LEAD = re.compile(
     r"(?:[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日)?(?:讯|电|消息)"
     r"\s*(?:[(（][^()（）]{0,40}[)）])?\s*[:：]?\s*"
 )
-_BIGRAM_TEXT = re.compile(r"[\u3400-\u9fff]+")
+_BIGRAM_TEXT = re.compile(IDEOGRAPH + "+")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import opencc
 
+# One definition of a Chinese character for every stage: CJK Unified Ideographs, Extension A and
+# the compatibility block (Extension B and beyond are outside the BMP and rare in releases).
+IDEOGRAPH = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
 
 @functools.lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from search.clean import CleanedDocument
 from search.dates import DateMention, full_dates, month_days, parse_date
-from search.normalise import fold_text
+from search.normalise import IDEOGRAPH, fold_text
 
 RULE_LABEL = "label"
 RULE_HEADER_LINE = "header line"
@@ -34,7 +34,7 @@ RULE_ANCHORED = "partial + anchor"
 # pinyin glosses machine conversion leaves after characters: 網(wǎng), 發(fā)布, 日?qǐng)?bào) where a broken
 # character ate the bracket (folded: ASCII brackets)
 _PINYIN_GLOSS = re.compile(r"[(?]?[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK = re.compile(IDEOGRAPH)
 # not ?: machine conversion leaves it for characters it could not write
 _CLAUSE_PUNCTUATION = re.compile(r"[,。!;、]")
 # labels that only ever introduce a publish date, whatever stands before them (本站发表时间)

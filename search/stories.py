@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from search.index import new_file_mode
-from search.normalise import fold_text
+from search.normalise import IDEOGRAPH, fold_text
 
 if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s) and numpy, which a search never needs
     import numpy as np
@@ -54,7 +54,7 @@ FILE_NAME = "stories.pickle"
 # load on every command-line query.
 MAP_FILE = "story-map.pickle"
 FORMAT_VERSION = 1
-_KEPT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]+")
+_KEPT = re.compile(f"(?:{IDEOGRAPH}|[0-9])+")
 
 
 def shingles(text: str) -> set[str]:
