@@ -3,6 +3,7 @@ engine gives, a reindex under load is seen by every worker, and a signal leaves 
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -146,16 +147,24 @@ def worker_serving(connection: http.client.HTTPConnection, server: Server) -> in
 def one_connection_per_worker(server: Server) -> Iterator[http.client.HTTPConnection]:
     """Kept-alive connections, at least one served by each worker (the kernel picks who accepts)."""
     by_worker: dict[int, http.client.HTTPConnection] = {}
-    for _ in range(60):
+
+    def connect() -> http.client.HTTPConnection:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         server.get(REQUESTS[0], connection)  # accepted and answered: now bound to one worker
-        worker = worker_serving(connection, server)
-        if worker is not None and worker not in by_worker:
-            by_worker[worker] = connection
-        else:
-            connection.close()
-        if len(by_worker) == len(server.workers):
-            break
+        return connection
+
+    # Several connections at once per round: one at a time, an idle machine may hand every one
+    # to the same worker (whichever wakes first), and the test would depend on the scheduler.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(30):  # bounded
+            for connection in list(pool.map(lambda _: connect(), range(4))):
+                worker = worker_serving(connection, server)
+                if worker is not None and worker not in by_worker:
+                    by_worker[worker] = connection
+                else:
+                    connection.close()
+            if len(by_worker) == len(server.workers):
+                break
     assert sorted(by_worker) == server.workers
     return iter(by_worker.values())
 
