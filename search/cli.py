@@ -370,7 +370,7 @@ def query_command(
             click.echo(f"   missing: {', '.join(hit.missing)}")
         _echo_types_and_copies(hit)
     if result.total == 0 and (district or date_from or date_to or any(filters.values())):
-        click.echo("No results: try removing the district or date filters.")
+        click.echo("No results: try removing some of the filters (district, dates, --crime, --source, --reported).")
 
 
 def _by_id(obj: _Context, lookup: Callable[[str], Any], doc_id: str, as_json: bool) -> Any:
