@@ -39,15 +39,24 @@ def resolve_gram_runs(
     * ``matching`` (listing documents, not scoring them): a word beside its one bigram is dropped,
       since every release with the word has the bigram too.
     """
+    return _GramRunResolver(searcher, cache, matching).rewrite(query).normalize()
 
-    def word_docs(node: GramRun) -> set[int]:
+
+class _GramRunResolver:
+    """``resolve_gram_runs``' steps, sharing the searcher, the search's cache and ``matching``."""
+
+    def __init__(self, searcher: Searcher, cache: dict[Any, Any], matching: bool):
+        self.searcher, self.cache, self.matching = searcher, cache, matching
+
+    def word_docs(self, node: GramRun) -> set[int]:
         key = ("word", repr(node.word))
-        if key not in cache:
-            word = resolve_gram_runs(searcher, node.word, cache) if node.word is not None else wq.NullQuery
-            cache[key] = set(searcher.docs_for_query(word))
-        return cache[key]
+        if key not in self.cache:
+            word = resolve_gram_runs(self.searcher, node.word, self.cache) if node.word is not None else wq.NullQuery
+            self.cache[key] = set(self.searcher.docs_for_query(word))
+        return self.cache[key]
 
-    def run_docs(node: GramRun) -> list[int]:
+    def run_docs(self, node: GramRun) -> list[int]:
+        searcher, cache = self.searcher, self.cache
         key = (tuple(node.words), repr(node.word))
         if key not in cache:
             frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
@@ -60,7 +69,7 @@ def resolve_gram_runs(
                 # the word is in as many releases as the rarest bigram: no release has the run alone
                 cache[key] = []
                 return cache[key]
-            found = word_docs(node)
+            found = self.word_docs(node)
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
             candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
             if candidates and len(node.words) > 1:
@@ -69,71 +78,76 @@ def resolve_gram_runs(
             cache[key] = candidates
         return cache[key]
 
-    def absent(node: wq.Query) -> bool:
+    def absent(self, node: wq.Query) -> bool:
         """Matches nothing here: a term no release has, or an and/phrase/span needing one."""
         if isinstance(node, wq.Term):
-            return searcher.doc_frequency(node.fieldname, node.text) == 0
+            return self.searcher.doc_frequency(node.fieldname, node.text) == 0
         if isinstance(node, wq.Phrase):
-            return any(searcher.doc_frequency(node.fieldname, word) == 0 for word in node.words)
+            return any(self.searcher.doc_frequency(node.fieldname, word) == 0 for word in node.words)
         if isinstance(node, (wq.And, wq.SpanNear2)):
-            return any(absent(child) for child in node.children())
+            return any(self.absent(child) for child in node.children())
         return False
 
+    @staticmethod
     def bigram_terms(node: GramRun) -> list[wq.Query]:
         return [wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)]
 
-    def positional_pair(node: GramRun) -> wq.Query:
+    def positional_pair(self, node: GramRun) -> wq.Query:
         """A word matched by positions (a name's parts, a quoted phrase's words) beside its bigrams:
         their releases are found once here. Listing matches, that set is the answer; scoring, the
         word's terms score them without comparing positions again, and the caller confines the
         search to the matches (``LOOSENED`` in the cache says so)."""
-        releases = sorted(word_docs(node).union(run_docs(node)))
+        releases = sorted(self.word_docs(node).union(self.run_docs(node)))
         if not releases:
             return wq.Term("id", "")  # matches nothing, and an And keeps it (a NullQuery it would drop)
-        if matching:
+        if self.matching:
             return DocSet(releases)
-        cache[LOOSENED] = True
-        only_here = run_docs(node)
+        self.cache[LOOSENED] = True
+        only_here = self.run_docs(node)
         scored = [_terms_only(node.word)]
         if only_here:
-            scored.append(wq.And([DocSet(only_here), *bigram_terms(node)], boost=node.boost))
+            scored.append(wq.And([DocSet(only_here), *self.bigram_terms(node)], boost=node.boost))
         return wq.Or(scored)
 
-    def rewrite(node: wq.Query) -> wq.Query:
+    def rewrite(self, node: wq.Query) -> wq.Query:
         if isinstance(node, GramRun):
-            if len(node.words) == 1 and (matching or node.word is None):
-                return wq.Term(node.fieldname, node.words[0], boost=node.boost)
-            only_here = run_docs(node)
-            if not only_here:
-                return wq.NullQuery
-            if matching:
-                return DocSet(only_here)
-            if len(only_here) > LOOSEN_ABOVE:
-                # scoring many releases through a confining list costs more than filtering them
-                cache[LOOSENED] = True
-                return wq.And(bigram_terms(node), boost=node.boost)
-            return wq.And([DocSet(only_here), *bigram_terms(node)], boost=node.boost)
+            return self.rewrite_run(node)
         if isinstance(node, wq.Or):
-            subqueries = list(node.subqueries)
-            pairs = [child for child in subqueries if isinstance(child, GramRun) and _positional(child.word)]
-            for run in pairs:
-                subqueries = [child for child in subqueries if child is not run and child != run.word]
-            if matching:
-                covered = [
-                    child.word
-                    for child in subqueries
-                    if isinstance(child, GramRun) and child.same_text and len(child.words) == 1
-                ]
-                subqueries = [child for child in subqueries if child not in covered]
-            rewritten = [rewrite(child) for child in subqueries] + [positional_pair(run) for run in pairs]
-            present = [child for child in rewritten if child is not wq.NullQuery and not absent(child)]
-            # an alternative that matches nothing stays when none is left: under an And, a
-            # NullQuery would be dropped, making a required word optional
-            nothing = [child for child in rewritten if child is not wq.NullQuery][:1] or [wq.Term("id", "")]
-            return wq.Or(present or nothing, boost=node.boost)
-        return node.apply(rewrite) if not node.is_leaf() else node
+            return self.rewrite_alternatives(node)
+        return node.apply(self.rewrite) if not node.is_leaf() else node
 
-    return rewrite(query).normalize()
+    def rewrite_run(self, node: GramRun) -> wq.Query:
+        if len(node.words) == 1 and (self.matching or node.word is None):
+            return wq.Term(node.fieldname, node.words[0], boost=node.boost)
+        only_here = self.run_docs(node)
+        if not only_here:
+            return wq.NullQuery
+        if self.matching:
+            return DocSet(only_here)
+        if len(only_here) > LOOSEN_ABOVE:
+            # scoring many releases through a confining list costs more than filtering them
+            self.cache[LOOSENED] = True
+            return wq.And(self.bigram_terms(node), boost=node.boost)
+        return wq.And([DocSet(only_here), *self.bigram_terms(node)], boost=node.boost)
+
+    def rewrite_alternatives(self, node: wq.Or) -> wq.Query:
+        subqueries = list(node.subqueries)
+        pairs = [child for child in subqueries if isinstance(child, GramRun) and _positional(child.word)]
+        for run in pairs:
+            subqueries = [child for child in subqueries if child is not run and child != run.word]
+        if self.matching:
+            covered = [
+                child.word
+                for child in subqueries
+                if isinstance(child, GramRun) and child.same_text and len(child.words) == 1
+            ]
+            subqueries = [child for child in subqueries if child not in covered]
+        rewritten = [self.rewrite(child) for child in subqueries] + [self.positional_pair(run) for run in pairs]
+        present = [child for child in rewritten if child is not wq.NullQuery and not self.absent(child)]
+        # an alternative that matches nothing stays when none is left: under an And, a
+        # NullQuery would be dropped, making a required word optional
+        nothing = [child for child in rewritten if child is not wq.NullQuery][:1] or [wq.Term("id", "")]
+        return wq.Or(present or nothing, boost=node.boost)
 
 
 def _terms_only(query: wq.Query | None) -> wq.Query:
