@@ -168,6 +168,11 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="fresh query processes per system; the median is reported (default 3)"
     )
+    parser.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="measure ours only (for corpus sizes the naive setup cannot build in reasonable time; say so)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rounds < 1:
@@ -186,8 +191,11 @@ def main() -> None:
     ours_index, baseline_index = work / f"ours-{args.docs}", work / f"baseline-{args.docs}"
     rows: dict[str, tuple[float | None, float | None]] = {}
     cli = [PYTHON, "-m", "search.cli", "--index", str(ours_index)]
+    systems = ("ours",) if args.skip_baseline else ("ours", "baseline")
+    run_started = time.perf_counter()
     if args.reuse:
-        if not (corpus.is_dir() and ours_index.is_dir() and baseline_index.is_dir()):
+        needed = [corpus, ours_index] + ([] if args.skip_baseline else [baseline_index])
+        if not all(folder.is_dir() for folder in needed):
             raise SystemExit(f"--reuse needs an earlier run's corpus and indexes in {work}")
         corpus_bytes = folder_bytes(corpus)
         ours_build_rss = base_build_rss = None
@@ -199,11 +207,13 @@ def main() -> None:
         print("full build: ours …", flush=True)
         shutil.rmtree(ours_index, ignore_errors=True)
         ours_build, ours_build_rss, _ = measure([*cli, "index", str(corpus), "--json"])
-        print("full build: baseline …", flush=True)
-        base_build, base_build_rss, _ = measure([PYTHON, "bench/run.py", "--child", "baseline-build",
-                                                 str(corpus), str(baseline_index)])  # fmt: skip
-        rows["full build, docs/s"] = (args.docs / ours_build, args.docs / base_build)
-        rows["full build, MB/s"] = (corpus_bytes / 1e6 / ours_build, corpus_bytes / 1e6 / base_build)
+        base_build = base_build_rss = None
+        if not args.skip_baseline:
+            print("full build: baseline …", flush=True)
+            base_build, base_build_rss, _ = measure([PYTHON, "bench/run.py", "--child", "baseline-build",
+                                                     str(corpus), str(baseline_index)])  # fmt: skip
+        rows["full build, docs/s"] = (args.docs / ours_build, _per(args.docs, base_build))
+        rows["full build, MB/s"] = (corpus_bytes / 1e6 / ours_build, _per(corpus_bytes / 1e6, base_build))
         rows["full build, seconds"] = (ours_build, base_build)
 
         print("incremental reindex of 1% …", flush=True)
@@ -213,32 +223,40 @@ def main() -> None:
         assert report["updated"] == changed, report
         rows[f"reindex {changed} changed files, seconds"] = (incremental, None)
         rows["reindex 1% / full build"] = (incremental / ours_build, None)
-        rows["index size, MB"] = (folder_bytes(ours_index) / 1e6, folder_bytes(baseline_index) / 1e6)
+        rows["index size, MB"] = (
+            folder_bytes(ours_index) / 1e6,
+            None if args.skip_baseline else folder_bytes(baseline_index) / 1e6,
+        )
 
     print(f"queries ({args.rounds} rounds) …", flush=True)
     # Each round is a fresh process per system running every query once (no cache carries over);
     # the median round of each percentile damps this shared machine's noise.
-    rounds: dict[str, list[list[float]]] = {"ours": [], "baseline": []}
-    serving_rss = {"ours": 0, "baseline": 0}
+    rounds: dict[str, list[list[float]]] = {system: [] for system in systems}
+    serving_rss = {system: 0 for system in systems}
+    index_of = {"ours": ours_index, "baseline": baseline_index}
     for _ in range(args.rounds):
-        for system, index_dir in (("ours", ours_index), ("baseline", baseline_index)):
-            _, rss, output = measure([PYTHON, "bench/run.py", "--child", "query", system, str(index_dir)])
+        for system in systems:
+            _, rss, output = measure([PYTHON, "bench/run.py", "--child", "query", system, str(index_of[system])])
             serving_rss[system] = max(serving_rss[system], rss)
             rounds[system].append(json.loads(output)["latencies_ms"])
     for label, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         rows[f"query {label}, ms"] = tuple(
             statistics.median(percentile(latencies, fraction) for latencies in rounds[system])
+            if system in rounds
+            else None
             for system in ("ours", "baseline")
         )
 
     print("cold start …", flush=True)
     ours_cold = statistics.median(measure([*cli, "query", "诈骗", "--json"])[0] for _ in range(COLD_STARTS))
-    baseline_cold = [PYTHON, "bench/run.py", "--child", "baseline-cold", str(baseline_index)]
-    base_cold = statistics.median(measure(baseline_cold)[0] for _ in range(COLD_STARTS))
+    base_cold = None
+    if not args.skip_baseline:
+        baseline_cold = [PYTHON, "bench/run.py", "--child", "baseline-cold", str(baseline_index)]
+        base_cold = statistics.median(measure(baseline_cold)[0] for _ in range(COLD_STARTS))
     rows["cold start of a CLI query, s"] = (ours_cold, base_cold)
     if ours_build_rss is not None:
-        rows["peak RSS indexing, MB"] = (ours_build_rss / 2**20, base_build_rss / 2**20)
-    rows["peak RSS serving, MB"] = (serving_rss["ours"] / 2**20, serving_rss["baseline"] / 2**20)
+        rows["peak RSS indexing, MB"] = (ours_build_rss / 2**20, _per(base_build_rss, 2**20))
+    rows["peak RSS serving, MB"] = (serving_rss["ours"] / 2**20, _per(serving_rss.get("baseline"), 2**20))
 
     higher_is_better = ("docs/s", "MB/s")
     lines = [
@@ -254,14 +272,35 @@ def main() -> None:
     print(table)
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, {platform.system()}"
     reused = " (queries re-measured on the indexes of the run below)" if args.reuse else ""
+    took = time.perf_counter() - run_started
+    without_baseline = " The naive setup was not run at this size (`--skip-baseline`)." if args.skip_baseline else ""
     section = (
         f"## {args.docs:,} releases{reused} — {dt.date.today().isoformat()}\n\n"
-        f"Machine: {machine}. Query mix: {len(rounds['ours'][0])} queries, each run once per round in a fresh "
+        f"Machine: {machine}; the whole run took {took / 60:.0f} min.{without_baseline}\n"
+        f"Query mix: {len(rounds['ours'][0])} queries, each run once per round in a fresh "
         f"process; {args.rounds} rounds, the median round of each percentile "
         f"(ours with facets and highlighted snippets; the baseline with its default highlighter).\n\n{table}\n"
     )
     _write_results(args.results, args.docs, section)
-    print(f"\nwritten to {args.results}")
+    figures = args.results.parent / "results" / f"run-{args.docs}{'-queries' if args.reuse else ''}.json"
+    figures.parent.mkdir(parents=True, exist_ok=True)
+    figures.write_text(
+        json.dumps(
+            {"docs": args.docs, "date": dt.date.today().isoformat(), "machine": machine, "minutes": took / 60,
+             "reused_indexes": args.reuse, "rows": {label: {"ours": ours, "baseline": base}
+                                                    for label, (ours, base) in rows.items()}},
+            ensure_ascii=False, indent=1,
+        ) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    print(f"\nwritten to {args.results} and {figures}")
+
+
+def _per(amount: float | None, divisor: float | None) -> float | None:
+    """``amount / divisor``, or None when the naive setup did not run (``--skip-baseline``)."""
+    if amount is None or divisor is None:
+        return None
+    return amount / divisor
 
 
 def _write_results(path: Path, docs: int, section: str) -> None:
