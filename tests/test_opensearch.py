@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search import opensearch
 from search.analysis import ChineseAnalyzer, index_terms
@@ -158,6 +160,19 @@ def test_text_fields_split_on_whitespace_into_our_analysers_tokens(documents):
             assert Counter(ours) == Counter({term: len(positions) for term, positions in index_terms(raw).items()})
             checked += 1
     assert checked >= 2 * len(documents)
+
+
+# Simplified and Traditional ideographs, Latin in both widths, digits, every kind of space and
+# the punctuation that splits mixed runs.
+_ALPHABET = "公安局萬華區警察詐騙电信诈骗车手龍山寺九龙坡" + "abcXYZＡＢＣｘｙｚ0123４５６_-.%/:@"
+_ALPHABET += " \t\n\u3000\u00a0\u2007\u202f\u1680\u2028\x1c"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(alphabet=_ALPHABET, max_size=80))
+def test_any_text_reaches_the_server_as_our_tokens(text):
+    ours = [token.text for token in ChineseAnalyzer()(text)]
+    assert server_tokens(opensearch.segmented(text)) == ours
 
 
 def test_traditional_script_arrives_folded(documents):
