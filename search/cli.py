@@ -501,14 +501,13 @@ def export_command(obj: _Context, export_format: str, index_name: str, mapping: 
     from search import opensearch
 
     try:
-        opensearch.check_index_name(index_name)
         count = opensearch.export(obj.engine, output or click.get_binary_stream("stdout"), index_name, mapping)
     except opensearch.IndexNameError as error:
         raise click.BadParameter(str(error), param_hint="'--index-name'") from None
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"cannot write {output or 'the output'}: {error.strerror or error}") from None
+        raise click.ClickException(f"export to {output or 'stdout'} failed: {error.strerror or error}") from None
     if not mapping:
         click.echo(f"exported {count} releases for index {index_name} to {output or 'stdout'}", err=True)
 

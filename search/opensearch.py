@@ -153,26 +153,32 @@ def stored_releases(engine: SearchEngine) -> Iterator[tuple[dict[str, Any], str 
                 yield stored, stories.story_id(doc)
 
 
-def bulk_actions(engine: SearchEngine, index_name: str = DEFAULT_INDEX_NAME) -> Iterator[tuple[dict, dict]]:
+def bulk_actions(
+    engine: SearchEngine, index_name: str = DEFAULT_INDEX_NAME
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """For every release, its ``index`` action (``_index``, ``_id`` = the content id) and its document."""
     check_index_name(index_name)
     for stored, story in stored_releases(engine):
         yield {"index": {"_index": index_name, "_id": stored["id"]}}, bulk_document(stored, story)
 
 
+def _json_line(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False) + "\n"
+
+
 def bulk_lines(engine: SearchEngine, index_name: str = DEFAULT_INDEX_NAME) -> Iterator[str]:
     """The bulk request body as NDJSON lines, each ending in a newline (the last one too, as the
     bulk API requires): an action line, then its document line."""
     for action, document in bulk_actions(engine, index_name):
-        yield json.dumps(action, ensure_ascii=False) + "\n"
-        yield json.dumps(document, ensure_ascii=False) + "\n"
+        yield _json_line(action)
+        yield _json_line(document)
 
 
 def write_bulk(engine: SearchEngine, out: IO[bytes], index_name: str = DEFAULT_INDEX_NAME) -> int:
     """Write the bulk body to a binary stream as UTF-8, release by release; returns how many."""
     count = 0
     for action, document in bulk_actions(engine, index_name):
-        out.write(f"{json.dumps(action, ensure_ascii=False)}\n{json.dumps(document, ensure_ascii=False)}\n".encode())
+        out.write((_json_line(action) + _json_line(document)).encode())
         count += 1
     return count
 
