@@ -489,5 +489,28 @@ def serve_command(obj: _Context, host: str, port: int, threads: int, workers: in
     serve(app, sock, workers=workers, threads=threads)
 
 
+@main.command("export")
+@_index_after_command
+@click.option("--format", "export_format", type=click.Choice(["opensearch"]), default="opensearch", show_default=True)
+@click.option("--index-name", default="police-releases", show_default=True, help="The OpenSearch index to fill.")
+@click.option("--mapping", is_flag=True, help="Print the index's settings and mappings (JSON) instead of the releases.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.pass_obj
+def export_command(obj: _Context, export_format: str, index_name: str, mapping: bool, output: Path | None) -> None:
+    """Every release as OpenSearch/Elasticsearch bulk actions (NDJSON, text pre-segmented by our analyser)."""
+    from search import opensearch
+
+    try:
+        count = opensearch.export(obj.engine, output or click.get_binary_stream("stdout"), index_name, mapping)
+    except opensearch.IndexNameError as error:
+        raise click.BadParameter(str(error), param_hint="'--index-name'") from None
+    except IndexUnavailableError as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"export to {output or 'stdout'} failed: {error.strerror or error}") from None
+    if not mapping:
+        click.echo(f"exported {count} releases for index {index_name} to {output or 'stdout'}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,6 +15,9 @@ from tests.conftest import REPO
 NOT_RUN = {
     "police-search serve --host 127.0.0.1 --port 5000": "serves until Ctrl+C (the web tests cover the app)",
     "police-search reindex /data/releases/2026": "names a folder of the reader's own",
+    "police-search export --format opensearch --index-name police-releases --output export.ndjson": (
+        "would write into the checkout (tests/test_opensearch.py writes with --output in a temp folder)"
+    ),
 }
 _FENCE = re.compile(r"^```sh\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
