@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
 from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher, WrappingMatcher
@@ -44,7 +43,7 @@ from search.normalise import fold_text
 from search.segment_columns import SegmentColumns, segment_columns
 from search.similar import similar_releases
 from search.snapshots import CommitCache, SearcherPool, Snapshots
-from search.snippets import highlight, snippet
+from search.snippets import Snippet, find_spans, snippet
 from search.synonyms import SynonymFileError, expansions_of
 
 MAX_PER_PAGE = 100
@@ -98,17 +97,17 @@ class Hit:
     source: str | None
     path: str
     score: float | None
-    snippet: str
+    snippet: Snippet  # text and highlight spans (search.formats renders them)
     crime_types: list[str] = field(default_factory=list)
     story: str | None = None  # the id of the story (copies of one release) it belongs to
     copies: list[dict[str, Any]] = field(default_factory=list)  # the story's other copies
-    title_html: Markup = field(default=Markup(""), repr=False)
+    title_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     # the query's words (as typed) this release lacks: it is a partial match
     missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("title_html")
+        data.pop("title_spans")
         return data
 
 
@@ -142,6 +141,8 @@ class SearchResult:
     # matches without a date, under every filter but the date filter's (which hides them unless
     # include_undated): the year facet's "date unknown" count
     undated: int = 0
+    # with ``rank_up_to`` (search.streaming): the matches in result order, (document number, score)
+    ranking: list[tuple[int, float | None]] = field(default_factory=list, repr=False)
 
     @property
     def pages(self) -> int:
@@ -809,6 +810,7 @@ class SearchEngine:
         reported: str | None = None,
         source: str | None = None,
         collapse: bool = False,
+        rank_up_to: int | None = None,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
@@ -817,6 +819,7 @@ class SearchEngine:
         is ``relevance`` or ``date``; ``crime`` a crime type, ``source`` an outlet, ``reported`` a reported year
         (search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
         release are one hit (search.collapse), and ``total`` and the facets count stories.
+        ``rank_up_to``: no page, no hits; ``ranking`` holds the first that many matches (search.streaming).
         Raises ``QueryError`` for anything malformed.
         """
         started = time.perf_counter()
@@ -906,8 +909,8 @@ class SearchEngine:
                 )
             matched.both = stories.representatives(matched.both, columns.datekeys)
 
-        wanted = page * per_page
-        first = (page - 1) * per_page
+        wanted = page * per_page if rank_up_to is None else rank_up_to
+        first = (page - 1) * per_page if rank_up_to is None else 0
         filtering = len(matched.both) != len(docs)
         datekeys = columns.datekeys
         if plan is not None:
@@ -932,6 +935,7 @@ class SearchEngine:
                 top_n = _completed(top_n, matched.both, pool, datekeys)
                 best = _with_proximity(searcher, parsed, top_n, wanted, datekeys)
                 ranked = [(doc, score) for score, doc in best[first:wanted]]
+        ranking, ranked = (ranked, []) if rank_up_to is not None else ([], ranked)
         hits = [self._hit(searcher.stored_fields(doc), score, terms, stories, doc) for doc, score in ranked]
         # a boolean query's partial matches (mode "any") have not every word
         total_all_words = len(matched.both) if mode == "all" else 0
@@ -955,6 +959,7 @@ class SearchEngine:
             also_matched=self._synonyms_found(searcher, expanded, matched.both, runs),
             highlight_terms=terms,
             undated=undated,
+            ranking=ranking,
         )
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:
@@ -1022,14 +1027,16 @@ class SearchEngine:
         )
         return results.groups(field_name)
 
-    def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str], stories: Stories, doc: int) -> Hit:
+    def _hit(
+        self, stored: dict[str, Any], score: float | None, terms: list[str], stories: Stories, doc: int, copies=True
+    ) -> Hit:
         return Hit(
             **_described(stored),
             score=round(score, 4) if score is not None else None,
-            snippet=str(snippet(stored.get("body", ""), terms)),
+            snippet=snippet(stored.get("body", ""), terms),
             story=stories.story_id(doc),
-            copies=describe_copies(self._current_searcher(), stories, doc),
-            title_html=highlight(stored["title"], terms),
+            copies=describe_copies(self._current_searcher(), stories, doc) if copies else [],
+            title_spans=tuple(find_spans(stored["title"], terms)),
         )
 
     def _facet_values_of(self, searcher: Searcher) -> FacetValues:

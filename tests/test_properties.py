@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from search.analysis import ChineseAnalyzer
 from search.clean import clean
 from search.extract import extract
+from search.formats.html import marked
 from search.load import LoadError, load_bytes
 from search.normalise import fold
 from search.snippets import highlight, snippet
@@ -81,13 +82,13 @@ class _TagCollector(HTMLParser):
 @given(text=MESSY_TEXT, terms=st.lists(st.text(min_size=1, max_size=4), max_size=4))
 def test_snippets_are_html_whose_only_tags_are_mark(text, terms):
     folded_terms = [fold(term).text for term in terms]
-    for html in (str(snippet(text, folded_terms)), str(highlight(text, folded_terms))):
+    for html in (str(marked(snippet(text, folded_terms))), str(marked(highlight(text, folded_terms)))):
         parser = _TagCollector()
         parser.feed(html)
         parser.close()
         assert set(parser.tags) <= {"mark"}
     whole = _TagCollector()
-    whole.feed(str(highlight(text, folded_terms)))
+    whole.feed(str(marked(highlight(text, folded_terms))))
     assert "".join(whole.text) == text.replace("\r", "\r")
 
 
