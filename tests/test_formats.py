@@ -218,6 +218,7 @@ def test_a_download_reads_the_index_as_it_was_when_it_began(tmp_path):
 def test_bad_format_and_bad_query_are_400_before_any_row(client):
     unknown = client.get("/api/search", query_string={"format": "xml"})
     assert unknown.status_code == 400 and "format" in unknown.get_json()["error"]
+    assert "json、jsonl、csv、atom" in unknown.get_json()["error_zh"]
     malformed = client.get("/api/search", query_string={"format": "csv", "q": '"unbalanced'})
     assert malformed.status_code == 400 and malformed.get_json()["error"]
 
