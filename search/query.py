@@ -1028,7 +1028,13 @@ class SearchEngine:
         return results.groups(field_name)
 
     def _hit(
-        self, stored: dict[str, Any], score: float | None, terms: list[str], stories: Stories, doc: int, copies=True
+        self,
+        stored: dict[str, Any],
+        score: float | None,
+        terms: list[str],
+        stories: Stories,
+        doc: int,
+        copies: bool = True,  # False: no other copies listed (search.streaming: a stored-field read each)
     ) -> Hit:
         return Hit(
             **_described(stored),

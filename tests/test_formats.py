@@ -24,7 +24,7 @@ from search.sync import sync
 from tests.conftest import SEEDS
 from tests.export_corpus import SYNTHETIC, build_export_index
 from tests.synthetic import write_releases
-from web import create_app
+from web import create_app, engine_of
 from web.exports import API_FORMATS
 
 # every way the engine ranks (browse, term by term, coordinated words, positions, boolean, date,
@@ -190,6 +190,20 @@ def test_rows_are_read_as_they_are_written_and_the_snapshot_is_given_back(engine
     rows.close()  # a client that goes away
     assert len(read) == 1
     assert getattr(engine._snapshots._local, "depth", 0) == 0
+
+
+def test_a_download_the_client_leaves_gives_its_snapshot_back(index_dir):
+    """The WSGI server closes a response it stops sending (a HEAD, a client gone): so is the export."""
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    client, engine = app.test_client(), engine_of(app)
+    head = client.head("/api/search", query_string={"format": "csv", "collapse": "0"})
+    assert int(head.headers["X-Total-Count"]) == len(SEEDS) + SYNTHETIC + 2 and not head.get_data()
+    head.close()
+    partial = client.get("/api/search", query_string={"format": "jsonl", "collapse": "0"}, buffered=False)
+    assert json.loads(next(iter(partial.response)))["id"]
+    partial.close()
+    assert getattr(engine._snapshots._local, "depth", 0) == 0
+    assert client.get("/api/search", query_string={"format": "csv", "q": "公安"}).status_code == 200
 
 
 def test_a_download_reads_the_index_as_it_was_when_it_began(tmp_path):
