@@ -34,9 +34,11 @@ PAGED_ROWS = 2_000
 
 
 def default_index() -> Path:
-    for name in ("ours-20000", "ours-2000"):
-        if (SHARED / name / "current").exists():
-            return SHARED / name
+    """The biggest shared index whose build has finished (its build-N.json is written at the end)."""
+    for size in ("20000", "2000"):
+        built = SHARED / f"build-{size}.json"
+        if (SHARED / f"ours-{size}" / "current").exists() and built.exists() and built.stat().st_size:
+            return SHARED / f"ours-{size}"
     raise SystemExit(f"no index in {SHARED}: pass --index DIR")
 
 
