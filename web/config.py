@@ -16,7 +16,7 @@ class DefaultConfig:
     PER_PAGE = 10
     # the most releases one CSV or JSON-lines download holds (search.streaming)
     EXPORT_CAP = MAX_ROWS
-    # scheme and host of the site (https://example.org) for the absolute links of downloads and
-    # feeds; unset, they are built from the request's address
+    # scheme and host of the site (https://example.org) for absolute links in downloads and feeds;
+    # unset, they are paths (/doc/ID): never built from the Host header a client sends
     PUBLIC_URL = None
     TEMPLATES_AUTO_RELOAD = False

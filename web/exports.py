@@ -3,8 +3,9 @@
 Everything is rendered by the registry of ``search.formats`` (the same renderers as the CLI's).
 Downloads stream: the search is ranked once, then each row is read and written as the client takes
 it (``search.streaming``), in the request's own thread and snapshot of the index. No response
-names a path on the server; links to document pages are absolute, built from ``PUBLIC_URL`` when
-it is configured (recommended behind a proxy) or else from the request's address.
+names a path on the server. Links to document pages are absolute on ``PUBLIC_URL`` when it is
+configured; otherwise they are relative (``/doc/ID``): a URL is never built from the request's Host
+header, which a client chooses (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -38,15 +39,12 @@ def format_of(args: MultiDict) -> str:
 
 
 def _external(endpoint: str, **args: str) -> str:
-    """An absolute URL: on ``PUBLIC_URL`` when configured, else on the address the request came to."""
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for(endpoint, **args)
-    return url_for(endpoint, _external=True, **args)
+    """An absolute URL on ``PUBLIC_URL`` when it is configured, else the path alone."""
+    return (current_app.config.get("PUBLIC_URL") or "").rstrip("/") + url_for(endpoint, **args)
 
 
 def document_links() -> Callable[[str], str]:
-    """Document id → the absolute address of its page (built once per request, not per row)."""
+    """Document id → the address of its page (built once per request, not per row)."""
     base = _external("pages.document", doc_id="0")[:-1]
     return lambda doc_id: base + doc_id
 
