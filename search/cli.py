@@ -282,7 +282,7 @@ def _output_options(command: Callable[..., None]) -> Callable[..., None]:
             "output_format",
             type=click.Choice(list(FORMATS)),
             default=None,
-            help="; ".join(f"{name}: {format_.summary}" for name, format_ in FORMATS.items()) + " [default: text]",
+            help="; ".join(f"{name}: {format_.summary}" for name, format_ in FORMATS.items()),
         ),
         click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
         click.option(
