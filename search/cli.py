@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -304,7 +304,7 @@ def _chosen_format(output_format: str | None, as_json: bool) -> str:
     return "json" if as_json else output_format or "text"
 
 
-def _write_chunks(chunks: Any, name: str, colour: bool) -> None:
+def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
     """Write rendered output as it comes (a download of every release is never held whole); a
     reader that stops early (``| head``) ends the command quietly."""
     try:
