@@ -6,18 +6,21 @@ malformed query.
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from search.facet_registry import FACETS
+from search.formats import EVERY, FORMATS, relative_link
+from search.formats.json_document import hit_document
+from search.formats.produce import produce
+from search.formats.text import printable as _printable
+from search.formats.text import types_and_copies
 from search.index import (
     FOLLOW_SYMLINKS_ENV,
     IndexBusyError,
@@ -37,8 +40,6 @@ EXIT_NOTHING_INDEXED = 1
 EXIT_BUSY = 3
 # Another process may be building the first index right now; wait for it rather than fail.
 FIRST_BUILD_WAIT = 600.0
-_MARK_SPLIT = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _echo_json(data: Any) -> None:
@@ -254,20 +255,6 @@ def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, 
     _sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
 
 
-def _printable(text: str | None) -> str:
-    """Text from documents with control characters removed, so a release cannot drive the
-    terminal (clear the screen, fake output) through escape sequences."""
-    return _CONTROL.sub("", text or "")
-
-
-def _terminal_text(snippet_html: str, colour: bool) -> str:
-    pieces = []
-    for index, piece in enumerate(_MARK_SPLIT.split(snippet_html)):
-        text = _printable(html.unescape(piece))
-        pieces.append(f"\x1b[1;31m{text}\x1b[0m" if colour and index % 2 else text)
-    return "".join(pieces)
-
-
 def _facet_options(command: Callable[..., None]) -> Callable[..., None]:
     """One filter option per registered facet (search.facet_registry): --crime, --source."""
     for facet in reversed(FACETS):
@@ -277,16 +264,61 @@ def _facet_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def _echo_types_and_copies(hit: Hit | Document) -> None:
     """Its crime types, and the other outlets that carried the same release (its story's copies)."""
-    if hit.crime_types:
-        click.echo(f"   类型 {'、'.join(hit.crime_types)}")
-    if hit.copies:
-        outlets = "、".join(dict.fromkeys(_printable(copy["source"]) or "来源不详" for copy in hit.copies))
-        click.echo(f"   另有 {len(hit.copies)} 个来源: {outlets}")
+    for line in types_and_copies(hit):
+        click.echo(line)
 
 
 def _fail_usage(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--format`` (every format of search.formats), ``--json`` (its alias for json) and ``--base-url``:
+    the output options of a command that prints results, declared once (sqlite-utils' ``output_options``)."""
+    decorators = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(list(FORMATS)),
+            default=None,
+            help="; ".join(f"{name}: {format_.summary}" for name, format_ in FORMATS.items()),
+        ),
+        click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            default="",
+            help="The site's address (https://example.org) for the document links of csv, jsonl and atom "
+            "(default: /doc/ID).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _chosen_format(output_format: str | None, as_json: bool) -> str:
+    if as_json and output_format not in (None, "json"):
+        _fail_usage(f"--json is --format json: it cannot go with --format {output_format}")
+    return "json" if as_json else output_format or "text"
+
+
+def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
+    """Write rendered output as it comes (a download of every release is never held whole); a
+    reader that stops early (``| head``) ends the command quietly."""
+    try:
+        if name == "text":
+            for chunk in chunks:
+                click.echo(chunk, nl=False, color=colour)
+            return
+        out = click.get_binary_stream("stdout")
+        for chunk in chunks:
+            out.write(chunk.encode("utf-8"))
+        out.flush()
+    except BrokenPipeError:
+        # nothing more can be written; keep Python from complaining when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @main.command("query")
@@ -299,7 +331,7 @@ def _fail_usage(message: str) -> None:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True)
 @click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_output_options
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
 @_facet_options
 @click.option("--collapse/--no-collapse", default=True, help="Copies of one release as one hit (default) or each.")
@@ -314,63 +346,48 @@ def query_command(
     page: int,
     per_page: int,
     include_undated: bool,
+    output_format: str | None,
     as_json: bool,
+    base_url: str,
     colour: bool | None,
     collapse: bool,
     **filters: str | None,
 ) -> None:
-    """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest."""
-    ensure_index(obj.index_dir, quiet=as_json)
+    """Search for Q (Whoosh syntax: AND OR NOT, "phrase", field:value). Empty Q lists the newest.
+
+    csv and jsonl write every matching release (not one page; at most 100,000), atom the newest 50.
+    """
+    name = _chosen_format(output_format, as_json)
+    ensure_index(obj.index_dir, quiet=name != "text")
+    search = {
+        **{"q": q, "district": district, "date_from": date_from, "date_to": date_to, "sort": sort},
+        **{"page": page, "per_page": per_page, "include_undated": include_undated, "collapse": collapse},
+        **filters,
+    }
+    colour = sys.stdout.isatty() if colour is None else colour
+    base = base_url.rstrip("/")
     try:
-        result = obj.engine.search(
-            q, district, date_from, date_to, sort, page, per_page, include_undated, collapse=collapse, **filters
+        produced = produce(
+            obj.engine,
+            name,
+            search,
+            link=(lambda doc_id: base + relative_link(doc_id)) if base else relative_link,
+            with_path=True,  # the CLI's user owns the index: JSON says where each file lies
+            colour=colour and name == "text",
         )
     except QueryError as error:
         _fail_usage(str(error))
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
-    if as_json:
-        _echo_json(result.as_dict())
-        return
-    colour = sys.stdout.isatty() if colour is None else colour
-    shown_from = (result.page - 1) * result.per_page + 1 if result.hits else 0
-    showing = (
-        f" (showing {shown_from}–{shown_from + len(result.hits) - 1}, page {result.page} of {result.pages})"
-        if result.hits
-        else ""
-    )
-    click.echo(f"{result.total} result{'s' if result.total != 1 else ''}{showing} in {result.took_ms:.0f} ms")
-    if result.total and not result.hits:
-        click.echo(
-            f"Page {result.page} is past the end: {result.total} results fill {result.pages} "
-            f"page{'s' if result.pages != 1 else ''}; the last is --page {result.pages}."
-        )
-    if result.undated and (date_from or date_to) and not include_undated:
-        click.echo(
-            f"The date filter hides {result.undated} release{'s' if result.undated != 1 else ''} "
-            "whose date is unknown; add --include-undated to see them."
-        )
-    if result.mode == "any" and not result.total_all_words:
-        click.echo("No release has every word of the query; showing the best partial matches.")
-    elif result.mode == "any":
-        click.echo(f"{result.total_all_words} with every word of the query, then releases with some of them.")
-    if result.did_you_mean:
-        click.echo(f"Did you mean (without quotes and brackets): {result.did_you_mean}")
-    for place in result.places:
-        click.echo(f"{place['word']}: also releases located in {place['region']}")
-    if result.also_matched:
-        click.echo(f"Also matched: {', '.join(result.also_matched)}")
-    for number, hit in enumerate(result.hits, start=shown_from):
-        place = " / ".join(dict.fromkeys(p for p in (hit.province, hit.city, hit.district) if p)) or "—"
-        title = click.style(_printable(hit.title), bold=True) if colour else _printable(hit.title)
-        click.echo(f"\n{number}. {title}", color=colour)
-        click.echo(f"   {hit.date or '日期不详'} · {place} · {_printable(hit.source) or '来源不详'} · id {hit.id}")
-        click.echo(f"   {_terminal_text(hit.snippet, colour)}", color=colour)
-        if hit.missing:
-            click.echo(f"   missing: {', '.join(hit.missing)}")
-        _echo_types_and_copies(hit)
-    if result.total == 0 and (district or date_from or date_to or any(filters.values())):
-        click.echo("No results: try removing some of the filters (district, dates, --crime, --source, --reported).")
+    try:
+        if produced.format.scope == EVERY and produced.truncated:
+            click.echo(
+                f"{produced.result.total} releases match; only the first {produced.rows} are written (the cap).",
+                err=True,
+            )
+        _write_chunks(produced.chunks, name, colour)
+    finally:
+        produced.close()
 
 
 def _by_id(obj: _Context, lookup: Callable[[str], Any], doc_id: str, as_json: bool) -> Any:
@@ -423,7 +440,7 @@ def similar_command(obj: _Context, doc_id: str, as_json: bool) -> None:
     """Five releases like DOC_ID (by its key terms; same crime type or place first), copies of it left out."""
     hits = _by_id(obj, obj.engine.similar, doc_id, as_json)
     if as_json:
-        _echo_json({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
+        _echo_json({"id": doc_id, "hits": [hit_document(hit, with_path=True) for hit in hits]})
         return
     if not hits:
         click.echo("No similar releases.")

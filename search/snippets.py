@@ -1,16 +1,16 @@
 """Highlighted snippets without re-segmenting documents at query time.
 
 Query words are folded the same way the analyser folds text, then found by plain substring search
-in the folded document; the folded→original offset map puts ``<mark>`` on the characters the reader
-sees.  Everything except our own ``<mark>`` tags is HTML-escaped.
+in the folded document; the folded→original offset map gives the spans of the characters the reader
+sees.  A snippet is plain text with those spans (character offsets), never markup: HTML ``<mark>``,
+terminal colour, CSV and Atom are renderers of it (``search.formats``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-
-from markupsafe import Markup, escape
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from search.normalise import fold
 
@@ -18,6 +18,30 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]+")
 _MAX_OCCURRENCES_PER_TERM = 2000
 SNIPPET_CHARS = 160
 SNIPPET_FRAGMENTS = 2
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Text with highlighted stretches: ``spans`` are sorted, disjoint ``(start, end)`` offsets into ``text``."""
+
+    text: str
+    spans: tuple[Span, ...] = ()
+
+    def pieces(self) -> Iterator[tuple[str, bool]]:
+        """``(piece, highlighted)`` in order; the pieces joined are the text."""
+        cursor = 0
+        for start, end in self.spans:
+            if start > cursor:
+                yield self.text[cursor:start], False
+            yield self.text[start:end], True
+            cursor = end
+        if cursor < len(self.text):
+            yield self.text[cursor:], False
+
+    def marked(self) -> list[str]:
+        """The highlighted stretches of text."""
+        return [self.text[start:end] for start, end in self.spans]
 
 
 def find_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
@@ -45,25 +69,20 @@ def find_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def render(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> Markup:
-    """``text[start:end]`` escaped, with the spans inside it wrapped in ``<mark>``."""
+def excerpt(text: str, spans: list[Span], start: int = 0, end: int | None = None) -> Snippet:
+    """``text[start:end]`` with the spans inside it (cut to it), offsets counted from ``start``."""
     end = len(text) if end is None else end
-    pieces: list[str] = []
-    cursor = start
-    for span_start, span_end in spans:
-        if span_end <= start or span_start >= end:
-            continue
-        span_start, span_end = max(span_start, start), min(span_end, end)
-        pieces.append(str(escape(text[cursor:span_start])))
-        pieces.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
-        cursor = span_end
-    pieces.append(str(escape(text[cursor:end])))
-    return Markup("".join(pieces))
+    inside = tuple(
+        (max(span_start, start) - start, min(span_end, end) - start)
+        for span_start, span_end in spans
+        if span_end > start and span_start < end
+    )
+    return Snippet(text[start:end], inside)
 
 
-def highlight(text: str, terms: Iterable[str]) -> Markup:
-    """The whole text, escaped, every occurrence of a term marked (titles, document pages)."""
-    return render(text, find_spans(text, terms))
+def highlight(text: str, terms: Iterable[str]) -> Snippet:
+    """The whole text, every occurrence of a term highlighted (titles, document pages)."""
+    return Snippet(text, tuple(find_spans(text, terms)))
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -83,7 +102,7 @@ def snippet(
     terms: Iterable[str],
     max_chars: int = SNIPPET_CHARS,
     fragments: int = SNIPPET_FRAGMENTS,
-) -> Markup:
+) -> Snippet:
     """The sentences that best show why a document matched, at most ``max_chars`` characters.
 
     Sentences are ranked by how many different query words they hold, then by how many matches;
@@ -119,8 +138,32 @@ def snippet(
         text_start, text_end = _window(start, end, inside, budget)
         prefix = "…" if text_start > start else ""
         suffix = "…" if text_end < end else ""
-        parts.append(prefix + render(text, spans, text_start, text_end).strip() + suffix)
-    return Markup(" … ".join(parts))
+        parts.append((prefix, _stripped(text, text_start, text_end), suffix))
+    return _joined(text, spans, parts, " … ")
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` without the whitespace at either edge."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _joined(text: str, spans: list[Span], parts: list[tuple[str, tuple[int, int], str]], separator: str) -> Snippet:
+    """Stretches of ``text`` (each with a prefix and a suffix) joined into one snippet, spans shifted."""
+    pieces: list[str] = []
+    shifted: list[Span] = []
+    offset = 0
+    for number, (prefix, (start, end), suffix) in enumerate(parts):
+        lead = (separator if number else "") + prefix
+        part = excerpt(text, spans, start, end)
+        offset += len(lead)
+        shifted += [(span_start + offset, span_end + offset) for span_start, span_end in part.spans]
+        pieces.append(lead + part.text + suffix)
+        offset += len(part.text) + len(suffix)
+    return Snippet("".join(pieces), tuple(shifted))
 
 
 def _window(start: int, end: int, inside: list[tuple[int, int]], budget: int) -> tuple[int, int]:
@@ -132,8 +175,6 @@ def _window(start: int, end: int, inside: list[tuple[int, int]], budget: int) ->
     return window_start, min(end, window_start + budget)
 
 
-def _lead(text: str, max_chars: int) -> Markup:
+def _lead(text: str, max_chars: int) -> Snippet:
     lead = " ".join(text.split())
-    if len(lead) > max_chars:
-        return Markup(escape(lead[:max_chars]) + "…")
-    return Markup(escape(lead))
+    return Snippet(lead[:max_chars] + "…" if len(lead) > max_chars else lead)

@@ -322,3 +322,31 @@ def test_document_page_links_its_metadata_and_shows_similar_releases(page, live_
     page.locator(".metadata a", has_text="平安九龙坡").click()
     page.wait_for_selector('[data-chip="source"]')
     assert total_of(page) == 2
+
+
+def test_download_every_result_as_csv_from_the_results_page(page, live_server):
+    import csv
+    import json
+    import urllib.request
+
+    page.goto(live_server + "/?q=公安&collapse=0&per_page=10")
+    shown = total_of(page)
+    assert shown > 10  # more than the page shows
+    with page.expect_download() as waiting:
+        page.click("#download-csv")
+    download = waiting.value
+    assert download.suggested_filename == "police-search.csv"
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == shown
+    pages = -(-shown // 100)
+    ids = []
+    for number in range(1, pages + 1):
+        url = f"{live_server}/api/search?q=%E5%85%AC%E5%AE%89&collapse=0&per_page=100&page={number}"
+        with urllib.request.urlopen(url) as response:
+            ids += [hit["id"] for hit in json.load(response)["hits"]]
+    assert [row["id"] for row in rows] == ids
+    assert all(row["link"] == f"/doc/{row['id']}" for row in rows)  # no PUBLIC_URL: paths
+    page.goto(live_server + rows[0]["link"])  # the link leads to the release's page
+    assert page.locator("article.document h1").inner_text() == rows[0]["title"]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -40,8 +41,12 @@ def test_query_json_shape(runner, sample_index):
     hit = data["hits"][0]
     assert set(hit) == {
         "id", "title", "date", "district", "city", "province", "source", "path", "score", "snippet", "crime_types",
-        "missing", "story", "copies",
+        "missing", "story", "copies", "snippet_text", "highlights",
     }  # fmt: skip
+    # the snippet as HTML, and as text with the offsets of its highlighted stretches
+    assert [hit["snippet_text"][start:end] for start, end in hit["highlights"]] == re.findall(
+        r"<mark>(.*?)</mark>", hit["snippet"]
+    )
     assert hit["date"] is None or len(hit["date"]) == 10
     assert {"district", "year", "crime_type", "source"} <= set(data["facets"])
     for facet in ("district", "year"):

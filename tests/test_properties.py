@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 from search.analysis import ChineseAnalyzer
 from search.clean import clean
 from search.extract import extract
+from search.formats import FORMATS
+from search.formats.html import marked
 from search.load import LoadError, load_bytes
 from search.normalise import fold
 from search.snippets import highlight, snippet
 from web import create_app
+from web.exports import API_FORMATS
 
 _FIXTURE_AND_SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
@@ -81,13 +84,13 @@ class _TagCollector(HTMLParser):
 @given(text=MESSY_TEXT, terms=st.lists(st.text(min_size=1, max_size=4), max_size=4))
 def test_snippets_are_html_whose_only_tags_are_mark(text, terms):
     folded_terms = [fold(term).text for term in terms]
-    for html in (str(snippet(text, folded_terms)), str(highlight(text, folded_terms))):
+    for html in (str(marked(snippet(text, folded_terms))), str(marked(highlight(text, folded_terms)))):
         parser = _TagCollector()
         parser.feed(html)
         parser.close()
         assert set(parser.tags) <= {"mark"}
     whole = _TagCollector()
-    whole.feed(str(highlight(text, folded_terms)))
+    whole.feed(str(marked(highlight(text, folded_terms))))
     assert "".join(whole.text) == text.replace("\r", "\r")
 
 
@@ -157,6 +160,11 @@ def test_fuzz_search_api_never_500(fuzz_client, query):
     encoded = urlencode(pairs, encoding="utf-8", errors="surrogatepass")
     response = fuzz_client.get("/api/search?" + encoded)
     assert response.status_code in (200, 400, 414), (pairs, response.get_data(as_text=True))
+    if response.status_code == 200 and response.mimetype != "application/json":
+        # format=csv, jsonl or atom (search.formats): streamed in full, answering the request
+        assert response.mimetype in {FORMATS[name].media_type for name in API_FORMATS}
+        assert response.get_data()
+        return
     body = response.get_json()
     if response.status_code == 200:
         required = _spec()["components"]["schemas"]["SearchResult"]["required"]

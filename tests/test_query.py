@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from search.formats.html import marked
 from search.query import QueryError
 from tests.conftest import SEED_002, SEED_004
 
@@ -21,7 +22,7 @@ def test_traditional_and_simplified_find_the_same_release(engine, q):
 
 def test_highlight_keeps_traditional_characters(engine):
     hit = engine.search("万州").hits[0]
-    assert "<mark>萬州</mark>" in hit.snippet
+    assert "萬州" in hit.snippet.marked()
 
 
 def test_word_finds_longer_compound(extended_engine):
@@ -44,11 +45,13 @@ def test_phrase_in_extended_corpus(extended_engine):
 def test_snippet_marks_whole_words_and_escapes_everything_else(extended_engine):
     hit = extended_engine.search("防范").hits[0]
     assert "markup" in hit.path
-    assert "<script>" not in hit.snippet and "<img" not in hit.snippet
-    assert "&lt;script&gt;" in hit.snippet
-    assert re.sub(r"</?mark>", "", hit.snippet).count("<") == 0
-    assert "<mark>防范</mark>" in hit.snippet
-    assert "<script>" not in str(hit.title_html)
+    assert "<script>" in hit.snippet.text and "防范" in hit.snippet.marked()  # text, not markup
+    html = str(marked(hit.snippet))
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert re.sub(r"</?mark>", "", html).count("<") == 0
+    assert "<mark>防范</mark>" in html
+    assert "<script>" not in str(marked(hit.title, hit.title_spans))
 
 
 def test_empty_query_browses_everything_newest_first(engine):
@@ -148,7 +151,7 @@ def test_long_release_still_gets_a_snippet(tmp_path):
     (tmp_path / "src" / "long.txt").write_text(text, encoding="utf-8")
     sync(tmp_path / "ix", [tmp_path / "src"])
     hit = SearchEngine(tmp_path / "ix").search("套路贷").hits[0]
-    assert "<mark>套路贷</mark>" in hit.snippet
+    assert "套路贷" in hit.snippet.marked()
 
 
 def test_filter_that_excludes_every_match_gives_no_hits(engine):

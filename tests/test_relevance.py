@@ -326,7 +326,7 @@ def test_characters_typed_together_are_marked_together(ours):
     result = ours.search("立集体")
     assert document_name(result.hits[0].path) == "000"
     assert "立" not in result.highlight_terms and "立集体" in result.highlight_terms
-    assert "<mark>立集体</mark>" in result.hits[0].snippet
+    assert "立集体" in result.hits[0].snippet.marked()
 
 
 # --- property: any string in a release finds it ---------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from search.formats.json_document import result_document
 from search.query import SearchEngine
 from search.sync import sync
 from tests.conftest import REPO
@@ -173,7 +174,9 @@ def expected(index_dir: Path, requests: list[dict[str, str]] = REQUESTS) -> list
     """What one single-threaded engine answers to each request, as the API would return it."""
     engine = SearchEngine(index_dir)
     try:
-        return [comparable(engine.search(**parse(MultiDict(args)).engine_kwargs()).as_dict()) for args in requests]
+        return [
+            comparable(result_document(engine.search(**parse(MultiDict(args)).engine_kwargs()))) for args in requests
+        ]
     finally:
         engine.close()
 

@@ -12,6 +12,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from search.formats.html import marked
 from search.index import IndexUnavailableError
 from search.query import SearchEngine
 from web.config import DefaultConfig
@@ -52,10 +53,14 @@ def create_app(config: dict[str, Any] | object | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
 
+    from web.exports import feeds
     from web.views import api, pages
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
+    app.register_blueprint(feeds)
+    # highlighted text (search.snippets.Snippet) as escaped HTML with <mark>: {{ hit.snippet|marked }}
+    app.add_template_filter(marked)
 
     @app.before_request
     def refuse_huge_requests():

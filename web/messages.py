@@ -169,6 +169,10 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], Args], Explained]]]
         ),
     ),
     (
+        re.compile(r"format must be one of ([a-z, ]+), not"),
+        lambda m, a: Explained(f"格式（format）只能是 {'、'.join(m.group(1).split(', '))} 之一。"),
+    ),
+    (
         re.compile(r"parameter '([^']*)' was given more than once"),
         lambda m, a: Explained(f"参数“{m.group(1)}”出现了多次，且取值不同。", Fix("只保留第一个", a)),
     ),

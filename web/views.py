@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
+from search.formats.json_document import document_document, hit_document, result_document
 from search.query import QueryError, SearchResult, region_name
 from search.snippets import highlight
 from web import engine_of
+from web.exports import format_of, formatted_response, page_links
 from web.facets import bar_chart, region_tree
 from web.journalist import active_filters, facet_lists, metadata_links
 from web.messages import explain
@@ -116,6 +118,7 @@ def _search_context(params: SearchParams, result: SearchResult) -> dict:
         "facet_lists": facet_lists(params, result.facets, lambda **changes: _link(params, **changes)),
         "active_filters": active_filters(params),
         "page_numbers": _page_numbers(result.page, result.pages),
+        "exports": page_links(params),  # CSV and JSON lines downloads, the Atom feed
     }
 
 
@@ -149,7 +152,7 @@ def document(doc_id: str):
         document=found,
         query=query,
         params=params,
-        title_html=highlight(found.title, terms),
+        title=highlight(found.title, terms),
         paragraphs=[highlight(paragraph, terms) for paragraph in found.paragraphs],
         back=_link(params, page=params.page),
         links=metadata_links(found, lambda **args: url_for("pages.search", **args)),
@@ -183,10 +186,13 @@ def api_stats():
 @api.route("/search")
 def api_search():
     try:
+        name = format_of(request.args)
+        if name != "json":  # every matching release (CSV, JSON lines) or a feed, streamed
+            return formatted_response(_params(), name)
         _, result = _run_search()
     except (ParamError, QueryError) as error:
         return jsonify(error=str(error), error_zh=explain(str(error), request.args).message_zh), 400
-    return jsonify(result.as_dict())
+    return jsonify(result_document(result))
 
 
 @api.route("/openapi.json")
@@ -202,7 +208,7 @@ def api_document(doc_id: str):
     found = engine_of(current_app).document(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
     if found is None:
         return jsonify(error=f"no document with id {doc_id!r}", error_zh="没有这篇通报。"), 404
-    return jsonify(found.as_dict())
+    return jsonify(document_document(found))
 
 
 @api.route("/documents/<doc_id>/similar")
@@ -210,4 +216,4 @@ def api_similar(doc_id: str):
     hits = engine_of(current_app).similar(doc_id) if _DOCUMENT_ID.fullmatch(doc_id) else None
     if hits is None:
         return jsonify(error=f"no document with id {doc_id!r}"), 404
-    return jsonify({"id": doc_id, "hits": [hit.as_dict() for hit in hits]})
+    return jsonify({"id": doc_id, "hits": [hit_document(hit) for hit in hits]})

@@ -43,7 +43,7 @@ from search.query.scoring import SavedLengthsBM25F
 from search.segment_columns import SegmentColumns, segment_columns
 from search.similar import similar_releases
 from search.snapshots import CommitCache, SearcherPool, Snapshots
-from search.snippets import highlight, snippet
+from search.snippets import find_spans, snippet
 from search.synonyms import SynonymFileError
 
 MAX_PER_PAGE = 100
@@ -176,6 +176,7 @@ class SearchEngine:
         reported: str | None = None,
         source: str | None = None,
         collapse: bool = False,
+        rank_up_to: int | None = None,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
@@ -184,6 +185,7 @@ class SearchEngine:
         is ``relevance`` or ``date``; ``crime`` a crime type, ``source`` an outlet, ``reported`` a reported year
         (search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
         release are one hit (search.collapse), and ``total`` and the facets count stories.
+        ``rank_up_to``: no page, no hits; ``ranking`` holds the first that many matches (search.streaming).
         Raises ``QueryError`` for anything malformed.
         """
         started = time.perf_counter()
@@ -202,7 +204,10 @@ class SearchEngine:
         matched, facets, undated = count_facets(
             columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse
         )
-        ranked = rank(searcher, found, matched.both, page, per_page, columns.datekeys)
+        if rank_up_to is None:
+            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys), []
+        else:
+            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys)
         hits = [self._hit(searcher.stored_fields(doc), score, found.terms, stories, doc) for doc, score in ranked]
         mode, total_all_words = self._completeness(found, matched.both, hits, ranked)
         return SearchResult(
@@ -220,6 +225,7 @@ class SearchEngine:
             also_matched=_synonyms_found(searcher, found.expanded, matched.both, found.runs),
             highlight_terms=found.terms,
             undated=undated,
+            ranking=ranking,
         )
 
     def _searched_text(self, q: str) -> tuple[str, list[str] | None]:
@@ -264,14 +270,22 @@ class SearchEngine:
         units = coordination.plain_units(text)
         return (" ".join(units) if units else text), units
 
-    def _hit(self, stored: dict[str, Any], score: float | None, terms: list[str], stories: Stories, doc: int) -> Hit:
+    def _hit(
+        self,
+        stored: dict[str, Any],
+        score: float | None,
+        terms: list[str],
+        stories: Stories,
+        doc: int,
+        copies: bool = True,  # False: no other copies listed (search.streaming: a stored-field read each)
+    ) -> Hit:
         return Hit(
             **_described(stored),
             score=round(score, 4) if score is not None else None,
-            snippet=str(snippet(stored.get("body", ""), terms)),
+            snippet=snippet(stored.get("body", ""), terms),
             story=stories.story_id(doc),
-            copies=describe_copies(self._current_searcher(), stories, doc),
-            title_html=highlight(stored["title"], terms),
+            copies=describe_copies(self._current_searcher(), stories, doc) if copies else [],
+            title_spans=tuple(find_spans(stored["title"], terms)),
         )
 
     def _facet_values_of(self, searcher: Searcher) -> FacetValues:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from markupsafe import Markup
-
 from search import gazetteer
 from search.normalise import fold_text
+from search.snippets import Snippet
 
 
 class QueryError(ValueError):
@@ -27,17 +26,17 @@ class Hit:
     source: str | None
     path: str
     score: float | None
-    snippet: str
+    snippet: Snippet  # text and highlight spans (search.formats renders them)
     crime_types: list[str] = field(default_factory=list)
     story: str | None = None  # the id of the story (copies of one release) it belongs to
     copies: list[dict[str, Any]] = field(default_factory=list)  # the story's other copies
-    title_html: Markup = field(default=Markup(""), repr=False)
+    title_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     # the query's words (as typed) this release lacks: it is a partial match
     missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("title_html")
+        data.pop("title_spans")
         return data
 
 
@@ -71,6 +70,8 @@ class SearchResult:
     # matches without a date, under every filter but the date filter's (which hides them unless
     # include_undated): the year facet's "date unknown" count
     undated: int = 0
+    # with ``rank_up_to`` (search.streaming): the matches in result order, (document number, score)
+    ranking: list[tuple[int, float | None]] = field(default_factory=list, repr=False)
 
     @property
     def pages(self) -> int:
