@@ -1,0 +1,168 @@
+"""The vectorised executor (search/vector.py) against Whoosh: on random multi-segment indexes with
+deletions and merges, every query's matches equal ``docs_for_query`` and its scores Whoosh's
+BM25F (1e-6 relative); on the engine's own index, the same against its term-by-term scoring, and
+search results with the executor equal those without it."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from search import codec
+from search.arrays import ArrayCache
+from search.vector import Executor, UnsupportedQueryError
+from tests.test_codec import BLOCK_LIMIT, WORDS, history
+from tests.test_codec import _build as build_index
+
+FIELDS = ("body", "chars", "tags", "plain")  # of test_codec's schema ("plain" is not scorable)
+
+term = st.builds(wq.Term, st.sampled_from(FIELDS), st.sampled_from([*WORDS, "absent"]))
+boosted_term = st.builds(
+    lambda t, boost: wq.Term(t.fieldname, t.text, boost=boost), term, st.sampled_from([1.0, 2.0, 0.4])
+)
+phrase = st.builds(
+    lambda field, words, boost: wq.Phrase(field, words, boost=boost),
+    st.sampled_from(["body", "chars"]),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    st.sampled_from([1.0, 0.4]),
+)
+scored_leaf = st.one_of(boosted_term, phrase)
+
+
+def _compound(children: Any) -> Any:
+    # two children or more: Whoosh drops the boost of a compound of one (the engine's scoring keeps it)
+    lists = st.lists(children, min_size=2, max_size=3)
+    boosts = st.sampled_from([1.0, 0.7])
+    return st.one_of(
+        st.builds(lambda qs, b: wq.And(qs, boost=b), lists, boosts),
+        st.builds(lambda qs, b: wq.Or(qs, boost=b), lists, boosts),
+    )
+
+
+scored_query = st.recursive(scored_leaf, _compound, max_leaves=6)
+# (Every and NullQuery stay at the top, and AndNot, Require and AndMaybe are left to Whoosh: Whoosh
+# 2.7.4 gets AndNot(b, a) for a document of both, Not(Require(a, NullQuery)), Or([.., Require(a, a)])
+# wrong)
+matching_query = st.recursive(
+    scored_leaf,
+    lambda children: st.one_of(
+        _compound(children),
+        st.builds(wq.Not, children),
+        st.builds(lambda a, b: wq.And([a, wq.Not(b)]), children, children),  # how ``a NOT b`` parses
+    ),
+    max_leaves=6,
+)
+
+
+def _build(directory: str, plan: dict[str, Any]) -> Any:
+    return build_index(directory, plan, packed=True)
+
+
+def _assert_scores_equal(ours: dict[int, float], theirs: dict[int, float]) -> None:
+    assert sorted(ours) == sorted(theirs)
+    for doc, score in theirs.items():
+        assert math.isclose(ours[doc], score, rel_tol=1e-6, abs_tol=1e-12), (doc, ours[doc], score)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=history, queries=st.lists(matching_query, min_size=1, max_size=4))
+def test_matches_equal_whoosh_on_random_indexes(plan: dict[str, Any], queries: list[wq.Query]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        ix = _build(directory, plan)
+        with ix.searcher(weighting=BM25F()) as searcher:
+            executor = Executor(searcher, ArrayCache())
+            for query in [*queries, wq.Every(), wq.NullQuery, wq.Or([queries[0], wq.NullQuery])]:
+                assert executor.docs(query).tolist() == sorted(searcher.docs_for_query(query)), query
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=history, queries=st.lists(scored_query, min_size=1, max_size=4), keep=st.integers(1, 4))
+def test_scores_equal_whoosh_bm25f_on_random_indexes(plan: dict[str, Any], queries: list[wq.Query], keep: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        ix = _build(directory, plan)
+        with ix.searcher(weighting=BM25F(B=0.6, body_B=0.9, K1=1.5)) as searcher:
+            executor = Executor(searcher, ArrayCache())
+            for query in queries:
+                whoosh = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+                ids, scores = executor.scored(query, None)
+                _assert_scores_equal(dict(zip(ids.tolist(), scores.tolist(), strict=True)), whoosh)
+                # confined to candidates: the same scores for the candidates it matches
+                candidates = np.arange(0, searcher.doc_count_all(), keep, dtype=np.int64)
+                ids, scores = executor.scored(query, candidates)
+                confined = {doc: score for doc, score in whoosh.items() if doc % keep == 0}
+                _assert_scores_equal(dict(zip(ids.tolist(), scores.tolist(), strict=True)), confined)
+
+
+def test_spans_of_exact_distances_match_as_whoosh(tmp_path) -> None:
+    plan = {
+        "commits": [
+            {"documents": ["alpha beta gamma alpha delta beta gamma", "alpha gamma beta", "beta alpha"],
+             "deletions": [], "merge": False},
+            {"documents": ["delta alpha zeta beta gamma gamma", "alpha alpha beta beta"], "deletions": [1],
+             "merge": False},
+        ],
+        "optimize": False,
+    }  # fmt: skip
+    ix = _build(str(tmp_path), plan)
+    term = lambda word: wq.Term("body", word)  # noqa: E731
+    queries = [
+        wq.SpanNear2([term("alpha"), term("beta")], slop=2, mindist=2),
+        wq.SpanNear2([wq.SpanNear2([term("alpha"), term("beta")], slop=1, mindist=1), term("gamma")], slop=1,
+                     mindist=1),
+        wq.SpanNear2([term("alpha"), term("gamma")], slop=2, mindist=2),
+        wq.Phrase("body", ["alpha", "beta", "gamma"]),
+        wq.Phrase("body", ["beta", "beta"]),
+    ]  # fmt: skip
+    with ix.searcher(weighting=BM25F()) as searcher:
+        executor = Executor(searcher, ArrayCache())
+        for query in queries:
+            assert executor.docs(query).tolist() == sorted(searcher.docs_for_query(query)), query
+            whoosh = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+            ids, scores = executor.scored(query, None)
+            _assert_scores_equal(dict(zip(ids.tolist(), scores.tolist(), strict=True)), whoosh)
+
+
+def test_what_it_does_not_evaluate_is_said(tmp_path) -> None:
+    ix = _build(str(tmp_path), {"commits": [{"documents": ["alpha beta"], "deletions": [], "merge": False}],
+                                "optimize": False})  # fmt: skip
+    with ix.searcher() as searcher:
+        executor = Executor(searcher, ArrayCache())
+        unsupported = (
+            wq.AndNot(wq.Term("body", "alpha"), wq.Term("body", "beta")),
+            wq.Require(wq.Term("body", "alpha"), wq.Term("body", "beta")),
+            wq.Prefix("body", "al"),
+            wq.Phrase("body", ["alpha", "beta"], slop=3),
+        )
+        for query in unsupported:
+            with pytest.raises(UnsupportedQueryError):
+                executor.docs(query)
+        for query in (
+            wq.Or([wq.Term("body", "alpha")], minmatch=2),
+            wq.And([wq.Term("body", "alpha"), wq.Not(wq.Term("body", "beta"))]),
+        ):
+            with pytest.raises(UnsupportedQueryError):
+                executor.scored(query, None)
+
+
+def test_the_cache_is_bounded_and_never_serves_a_segment_with_more_deletions(tmp_path) -> None:
+    plan = {"commits": [{"documents": ["alpha beta"] * 8, "deletions": [], "merge": False}], "optimize": False}
+    ix = _build(str(tmp_path), plan)
+    cache = ArrayCache(max_bytes=2000)
+    with ix.searcher() as searcher:
+        assert Executor(searcher, cache).docs(wq.Term("body", "alpha")).tolist() == list(range(8))
+        for word in WORDS:
+            Executor(searcher, cache).docs(wq.Term("tags", word))
+        assert cache.nbytes <= 2000
+    writer = ix.writer(codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+    writer.delete_by_term("key", "3")
+    writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        assert Executor(searcher, cache).docs(wq.Term("body", "alpha")).tolist() == [0, 1, 2, 4, 5, 6, 7]
