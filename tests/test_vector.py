@@ -6,7 +6,10 @@ search results with the executor equal those without it."""
 from __future__ import annotations
 
 import math
+import random
+import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,9 +19,17 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from search import codec
+from search import codec, facet_arrays, facets
 from search.arrays import ArrayCache
+from search.facet_arrays import ColumnArrays
+from search.facet_registry import FacetValues
+from search.facets import FacetColumns
+from search.index import current_generation, open_generation
+from search.segment_columns import segment_columns
+from search.sync import sync
 from search.vector import Executor, UnsupportedQueryError
+from tests.conftest import SEEDS
+from tests.synthetic import write_releases
 from tests.test_codec import BLOCK_LIMIT, WORDS, history
 from tests.test_codec import _build as build_index
 
@@ -166,3 +177,54 @@ def test_the_cache_is_bounded_and_never_serves_a_segment_with_more_deletions(tmp
     writer.commit(merge=False)
     with ix.searcher() as searcher:
         assert Executor(searcher, cache).docs(wq.Term("body", "alpha")).tolist() == [0, 1, 2, 4, 5, 6, 7]
+
+
+@pytest.fixture(scope="module")
+def synced_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seeds, then 60 synthetic releases, then 20 of them removed: three commits, deletions."""
+    root = tmp_path_factory.mktemp("vector")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for seed in SEEDS:
+        shutil.copy(seed, seeds)
+    synthetic = root / "synthetic"
+    paths = write_releases(synthetic, 60)
+    sync(root / "index", [seeds])
+    sync(root / "index", [synthetic])
+    for path in paths[::3]:
+        path.unlink()
+    sync(root / "index", [synthetic])
+    return root / "index"
+
+
+def test_facet_arrays_count_and_filter_as_the_lists_do(synced_index: Path) -> None:
+    generation = current_generation(synced_index)
+    with open_generation(generation).searcher() as searcher:
+        leaves = [leaf for leaf, _ in searcher.reader().leaf_readers() if leaf.doc_count_all()]
+        columns = FacetColumns.from_segments([segment_columns(generation, leaf) for leaf in leaves])
+        values = FacetValues(searcher.reader().leaf_readers(), {})
+        live = sorted(searcher.reader().all_doc_ids())
+    arrays = ColumnArrays.build(columns, values)
+    rng = random.Random(3)
+    regions = [None, *sorted({name for names in columns.region_names for name in names})[:6], "火星"]
+    chosen_values = [{}] + [{name: names[0]} for name, names in values.names.items() if names]
+    for _ in range(60):
+        docs = sorted(rng.sample(live, rng.randint(0, len(live))))
+        region = rng.choice(regions)
+        date_range = rng.choice([None, (20180101, 20221231), (20250101, 99991231)])
+        undated = rng.random() < 0.5
+        chosen = rng.choice(chosen_values)
+        expected = facets.apply_filters(columns, docs, region, date_range, undated)
+        got = facet_arrays.apply_filters(columns, arrays, np.asarray(docs, dtype=np.int64), region, date_range, undated)
+        for name in ("both", "by_date", "by_region"):
+            assert getattr(got, name).tolist() == getattr(expected, name), name
+        assert facet_arrays.region_counts(columns, arrays, got.by_date) == facets.region_counts(
+            columns, expected.by_date
+        )
+        for year in (None, 2020):
+            assert facet_arrays.date_counts(arrays, got.by_region, year) == facets.date_counts(
+                columns, expected.by_region, year
+            )
+        assert facet_arrays.undated_count(arrays, got.by_region) == facets.undated_count(columns, expected.by_region)
+        assert facet_arrays.narrow(arrays, got.both, chosen).tolist() == values.narrow(expected.both, chosen)
+        assert facet_arrays.value_counts(arrays, got.both, chosen) == values.counts(expected.both, chosen, None)
