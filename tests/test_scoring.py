@@ -38,7 +38,7 @@ def _patrol_corpus(folder: Path) -> None:
 @pytest.fixture(params=["term by term", "whoosh top-k"])
 def scoring_path(request, monkeypatch):
     if request.param == "whoosh top-k":
-        monkeypatch.setattr(query_module, "_tally_scores", lambda *args: None)
+        monkeypatch.setattr(query_module.scoring, "_tally_scores", lambda *args: None)
     return request.param
 
 
@@ -95,7 +95,7 @@ def _ranking(engine: SearchEngine) -> list[tuple]:
 
 def test_term_by_term_scores_and_order_equal_whooshs_exhaustive_top_k(two_segment_engine, monkeypatch):
     term_by_term = _ranking(two_segment_engine)
-    monkeypatch.setattr(query_module, "_tally_scores", lambda *args: None)
+    monkeypatch.setattr(query_module.scoring, "_tally_scores", lambda *args: None)
     whoosh = _ranking(two_segment_engine)
     assert term_by_term == whoosh
     assert sum(len(hits) for *_, hits in term_by_term) > 50
