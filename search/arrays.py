@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from search.codec import postings_arrays
+from search.codec import is_packed, postings_arrays
 
 # Enough for every term of a few thousand queries at 20,000 releases (a common word's postings
 # with positions are ~200 KB there); a server process stays well under its memory budget.
@@ -43,6 +43,10 @@ class TermArrays:
     def nbytes(self) -> int:
         extra = 0 if self.positions is None else self.positions.nbytes + self.position_starts.nbytes
         return self.ids.nbytes + self.weights.nbytes + extra + 200
+
+
+class ForeignSegmentError(TypeError):
+    """A segment written by another codec (Whoosh's stock W3): its postings are not arrays."""
 
 
 EMPTY = TermArrays(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
@@ -128,6 +132,8 @@ class ArrayCache:
 
 
 def _read(leaf: Any, fieldname: str, text: bytes, positions: bool) -> TermArrays:
+    if not is_packed(leaf):
+        raise ForeignSegmentError(f"segment {leaf.segment().segment_id()} is not in the packed format")
     if fieldname not in leaf.schema or (fieldname, text) not in leaf:
         return EMPTY
     arrays = postings_arrays(leaf, fieldname, text, positions=positions)

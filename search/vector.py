@@ -19,6 +19,8 @@ arrays ascending (int64).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from array import array
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +29,15 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
-from search.arrays import CACHE, ArrayCache, TermArrays
+from search.arrays import CACHE, ArrayCache, ForeignSegmentError, TermArrays
 
 # positions are packed with their document number into one int64 key: doc * _SPAN + position
 _SPAN = np.int64(1 << 32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+# terms an executor keeps (with their scores) before starting afresh: a searcher lives for many
+# searches of one commit, and each search's terms are a handful
+MAX_KEPT_TERMS = 2048
 
 
 class UnsupportedQueryError(Exception):
@@ -99,12 +104,17 @@ class Executor:
         if btext is None:
             return None
         key = (fieldname, btext, positions)
+        if len(self._terms) > MAX_KEPT_TERMS:
+            self._terms = {}
         found = self._terms.get(key) or (None if positions else self._terms.get((fieldname, btext, True)))
         if found is not None:
             return found
         parts = []
         for leaf, offset in self.leaves:
-            arrays = self.cache.term(leaf.reader(), fieldname, btext, positions)
+            try:
+                arrays = self.cache.term(leaf.reader(), fieldname, btext, positions)
+            except ForeignSegmentError as error:
+                raise UnsupportedQueryError(str(error)) from None
             if len(arrays.ids):
                 parts.append((leaf, offset, arrays))
         if len(parts) == 1:
@@ -359,6 +369,43 @@ class Executor:
             if len(child_ids):
                 scores[np.searchsorted(ids, child_ids)] += child_scores
         return ids, scores
+
+
+_EXECUTORS: weakref.WeakKeyDictionary[Any, Executor] = weakref.WeakKeyDictionary()
+_EXECUTORS_LOCK = threading.Lock()
+
+
+def executor_for(searcher: Any) -> Executor:
+    """The executor of ``searcher`` (one snapshot, used by one thread at a time: see
+    ``search.snapshots``), kept as long as the searcher lives, so that its terms' arrays and
+    scores serve every search on it."""
+    with _EXECUTORS_LOCK:
+        executor = _EXECUTORS.get(searcher)
+        if executor is None:
+            executor = _EXECUTORS[searcher] = Executor(searcher)
+        return executor
+
+
+def docs_for_query(searcher: Any, query: wq.Query) -> list[int]:
+    """``searcher.docs_for_query(query)`` as an ascending list, from arrays when the executor
+    evaluates the query, else from Whoosh."""
+    found = matching_docs(searcher, query, executor_for(searcher))
+    return found if found is not None else list(searcher.docs_for_query(query))
+
+
+def everything_scored(searcher: Any, query: wq.Query, scored: bool) -> list[tuple[float | None, int]] | None:
+    """``searcher.search(query, limit=None, scored=scored).top_n``: every match as (score, doc),
+    best first and equal scores by document number (or ascending documents, score None, when not
+    scored); None when the executor does not evaluate the query."""
+    executor = executor_for(searcher)
+    try:
+        if not scored:
+            return [(None, doc) for doc in executor.docs(query).tolist()]
+        ids, scores = executor.scored(query, None)
+    except UnsupportedQueryError:
+        return None
+    order = np.lexsort((ids, -scores))
+    return list(zip(scores[order].tolist(), ids[order].tolist(), strict=True))
 
 
 def matching_docs(searcher: Any, query: wq.Query, executor: Executor | None = None) -> list[int] | None:

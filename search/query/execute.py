@@ -11,7 +11,7 @@ from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import coordination
+from search import coordination, vector
 from search.facets import FacetColumns
 from search.query import scoring as tallies  # called through the module: tests swap the tally out
 from search.query.nodes import _positional
@@ -114,9 +114,11 @@ def _matches(
     query lists the documents, and scoring is left to a top-k search.
     """
     if _positional(matching) and not loosened:
-        everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
-        return [docnum for _, docnum in everything.top_n], everything.top_n
-    return list(searcher.docs_for_query(matching)), None
+        top_n = vector.everything_scored(searcher, parsed, scored=not by_date)  # from arrays, when it can
+        if top_n is None:
+            top_n = searcher.search(parsed, limit=None, scored=not by_date, terms=False).top_n
+        return [docnum for _, docnum in top_n], top_n
+    return vector.docs_for_query(searcher, matching), None
 
 
 def _any_word(query: wq.Query) -> wq.Query | None:

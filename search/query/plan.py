@@ -10,7 +10,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import coordination
+from search import coordination, vector
 from search.analysis import query_words
 from search.facets import FacetColumns
 from search.query.nodes import DocSet, GramRun, _positional, _walk
@@ -52,7 +52,7 @@ class _GramRunResolver:
         key = ("word", repr(node.word))
         if key not in self.cache:
             word = resolve_gram_runs(self.searcher, node.word, self.cache) if node.word is not None else wq.NullQuery
-            self.cache[key] = set(self.searcher.docs_for_query(word))
+            self.cache[key] = set(vector.docs_for_query(self.searcher, word))
         return self.cache[key]
 
     def run_docs(self, node: GramRun) -> list[int]:
@@ -71,10 +71,10 @@ class _GramRunResolver:
                 return cache[key]
             found = self.word_docs(node)
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
-            candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
+            candidates = [doc for doc in vector.docs_for_query(searcher, bigrams) if doc not in found]
             if candidates and len(node.words) > 1:
                 exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)])
-                candidates = list(searcher.docs_for_query(exact))
+                candidates = vector.docs_for_query(searcher, exact)
             cache[key] = candidates
         return cache[key]
 
@@ -186,7 +186,7 @@ def _plan(
         regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
         return {doc for doc in searcher.reader().all_doc_ids() if region_ids[doc] in regions}
 
-    return coordination.make_plan(units, parse, lambda query: set(searcher.docs_for_query(query)), located_in)
+    return coordination.make_plan(units, parse, lambda query: set(vector.docs_for_query(searcher, query)), located_in)
 
 
 def _synonyms_found(
@@ -202,6 +202,6 @@ def _synonyms_found(
         if synonym in expanded:  # typed by the user too
             continue
         query = resolve_gram_runs(searcher, _sequence_query("body", query_words(synonym)), runs, matching=True)
-        if any(doc in present for doc in searcher.docs_for_query(query)):
+        if any(doc in present for doc in vector.docs_for_query(searcher, query)):
             found.append(synonym)
     return found

@@ -11,6 +11,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
+from search import vector
 from search.query.nodes import DocSet
 
 
@@ -37,9 +38,14 @@ def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> di
     same sums as Whoosh's matchers (BM25F per term × the boosts above it; an And adds its
     children's scores where all match, an Or those that match), with one loop per posting list
     instead of Whoosh's walk of its matcher tree per document, several times cheaper for queries
-    matching most of the index. None when the query holds anything else (phrases, spans)."""
+    matching most of the index. None when the query holds anything else (phrases, spans).
+
+    Computed on posting arrays (``search.vector``, the same sums) whenever it can."""
     if not _tallyable(query):
         return None
+    vectored = vector.tally_scores(searcher, query, matches, vector.executor_for(searcher))
+    if vectored is not None:
+        return vectored
     scores: dict[int, float] = {}
     for leaf, offset in searcher.leaf_searchers():
         end = offset + leaf.doc_count_all()
