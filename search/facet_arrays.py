@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from search import facets
 from search.facet_registry import FacetValues
-from search.facets import FacetColumns, counts_by_region
+from search.facets import FacetColumns, Filtered, counts_by_region
 
 
 @dataclass(frozen=True)
@@ -148,3 +149,76 @@ def value_counts(arrays: ColumnArrays, docs: np.ndarray, chosen: dict[str, str])
         tally = np.bincount(facet.values[within[facet.owners]], minlength=len(facet.names))
         counted[name] = Counter({facet.names[value]: int(tally[value]) for value in np.flatnonzero(tally).tolist()})
     return counted
+
+
+class ListFacets:
+    """The facet operations a search runs, over lists (``search.facets``, ``FacetValues``): what
+    collapsing to stories needs."""
+
+    def __init__(self, columns: FacetColumns, values: FacetValues):
+        self.columns, self.values = columns, values
+
+    def docs(self, docs: list[int]) -> list[int]:
+        return docs
+
+    def apply_filters(
+        self, docs: list[int], region: str | None, date_range: tuple[int, int] | None, include_undated: bool = False
+    ) -> Filtered:
+        return facets.apply_filters(self.columns, docs, region, date_range, include_undated)
+
+    def region_counts(self, docs: list[int]) -> dict[str, Counter[str]]:
+        return facets.region_counts(self.columns, docs)
+
+    def date_counts(self, docs: list[int], year: int | None) -> tuple[Counter[str], Counter[str]]:
+        return facets.date_counts(self.columns, docs, year)
+
+    def undated_count(self, docs: list[int]) -> int:
+        return facets.undated_count(self.columns, docs)
+
+    def narrow(self, docs: list[int], chosen: dict[str, str]) -> list[int]:
+        return self.values.narrow(docs, chosen)
+
+    def value_counts(
+        self, docs: list[int], chosen: dict[str, str], story_of: list[int] | None
+    ) -> dict[str, Counter[str]]:
+        return self.values.counts(docs, chosen, story_of)
+
+    def as_lists(self, matched: Filtered) -> Filtered:
+        return matched
+
+
+class ArrayFacets:
+    """The same operations over arrays (this module): one mask per filter, one bincount per facet."""
+
+    def __init__(self, columns: FacetColumns, values: FacetValues, arrays: ColumnArrays):
+        self.columns, self.values, self.arrays = columns, values, arrays
+
+    def docs(self, docs: list[int]) -> np.ndarray:
+        return np.asarray(docs, dtype=np.int64)
+
+    def apply_filters(
+        self, docs: np.ndarray, region: str | None, date_range: tuple[int, int] | None, include_undated: bool = False
+    ) -> FilteredArrays:
+        return apply_filters(self.columns, self.arrays, docs, region, date_range, include_undated)
+
+    def region_counts(self, docs: np.ndarray) -> dict[str, Counter[str]]:
+        return region_counts(self.columns, self.arrays, docs)
+
+    def date_counts(self, docs: np.ndarray, year: int | None) -> tuple[Counter[str], Counter[str]]:
+        return date_counts(self.arrays, docs, year)
+
+    def undated_count(self, docs: np.ndarray) -> int:
+        return undated_count(self.arrays, docs)
+
+    def narrow(self, docs: np.ndarray, chosen: dict[str, str]) -> np.ndarray:
+        return narrow(self.arrays, docs, chosen)
+
+    def value_counts(
+        self, docs: np.ndarray, chosen: dict[str, str], story_of: list[int] | None
+    ) -> dict[str, Counter[str]]:
+        if story_of is not None:  # stories per value: the lists' way
+            return self.values.counts(docs.tolist(), chosen, story_of)
+        return value_counts(self.arrays, docs, chosen)
+
+    def as_lists(self, matched: FilteredArrays) -> Filtered:
+        return Filtered(matched.both.tolist(), matched.by_date.tolist(), matched.by_region.tolist())

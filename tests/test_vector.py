@@ -262,6 +262,7 @@ def _without_executor(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Executor, "docs", refuse)
     monkeypatch.setattr(Executor, "scored", refuse)
+    monkeypatch.setattr(SearchEngine, "_facet_arrays", lambda self, searcher: None)  # facets from lists
 
 
 def _outcomes(engine: SearchEngine) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 from search import coordination
 from search.collapse import Stories, StoryCache, describe_copies
 from search.collapse import _stamp as story_map_stamp
+from search.facet_arrays import ColumnArrays
 from search.facet_registry import FacetValues, FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns
 from search.index import default_index_dir
@@ -200,8 +201,9 @@ class SearchEngine:
         values, stories = self._facet_values_of(searcher), self._stories(searcher)
         found = find(searcher, self._parse, text, units, columns, sort)
         matched, facets, undated = count_facets(
-            columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse
-        )
+            columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse,
+            self._facet_arrays(searcher),
+        )  # fmt: skip
         ranked = rank(searcher, found, matched.both, page, per_page, columns.datekeys)
         hits = [self._hit(searcher.stored_fields(doc), score, found.terms, stories, doc) for doc, score in ranked]
         mode, total_all_words = self._completeness(found, matched.both, hits, ranked)
@@ -272,6 +274,13 @@ class SearchEngine:
             story=stories.story_id(doc),
             copies=describe_copies(self._current_searcher(), stories, doc),
             title_html=highlight(stored["title"], terms),
+        )
+
+    def _facet_arrays(self, searcher: Searcher) -> ColumnArrays:
+        """The facet columns and values as numpy arrays (search.facet_arrays), built once per commit."""
+        key = ("facet arrays", self._snapshots.current().commit)
+        return self._derived.get(
+            key, lambda: ColumnArrays.build(self._facet_columns(searcher), self._facet_values_of(searcher))
         )
 
     def _facet_values_of(self, searcher: Searcher) -> FacetValues:
