@@ -17,7 +17,7 @@ import numpy as np
 
 from search import facets
 from search.facet_registry import FacetValues
-from search.facets import FacetColumns, Filtered, counts_by_region
+from search.facets import FacetColumns, Filtered
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class ColumnArrays:
     months: np.ndarray
     region_count: int
     facets: dict[str, MultiValued]
+    # per facet level (region, province, city, district): per region id the code of its name
+    # there (-1: not counted), and the names
+    levels: dict[str, tuple[np.ndarray, list[str]]]
 
     @classmethod
     def build(cls, columns: FacetColumns, values: FacetValues | None = None) -> ColumnArrays:
@@ -57,10 +60,26 @@ class ColumnArrays:
             months=np.asarray(columns.months, dtype=np.int64),
             region_count=len(columns.region_paths),
             facets=facets,
+            levels=_levels(columns),
         )
 
     def __len__(self) -> int:
         return len(self.datekeys)
+
+
+def _levels(columns: FacetColumns) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Which name each region id counts towards at each level, as ``counts_by_region`` counts:
+    nothing for a region without a path; its province always; its city and district when known."""
+    levels = {}
+    for level in ("region", "province", "city", "district"):
+        codes: dict[str, int] = {}
+        per_region = []
+        for path, (province, city, district) in zip(columns.region_paths, columns.region_parts, strict=True):
+            name = {"region": path, "province": province, "city": city, "district": district}[level]
+            counted = bool(path) and (level == "province" or bool(name))
+            per_region.append(codes.setdefault(name, len(codes)) if counted else -1)
+        levels[level] = (np.asarray(per_region, dtype=np.int64), list(codes))
+    return levels
 
 
 @dataclass
@@ -101,8 +120,15 @@ def apply_filters(
 def region_counts(columns: FacetColumns, arrays: ColumnArrays, docs: np.ndarray) -> dict[str, Counter[str]]:
     """``facets.region_counts``: per region path and per district, city and province name."""
     per_region = np.bincount(arrays.region_ids[docs], minlength=arrays.region_count)
-    present = np.flatnonzero(per_region)
-    return counts_by_region(columns, dict(zip(present.tolist(), per_region[present].tolist(), strict=True)))
+    counts = {}
+    for level, (codes, names) in arrays.levels.items():
+        counted = codes >= 0
+        totals = np.bincount(codes[counted], weights=per_region[counted], minlength=len(names)).astype(np.int64)
+        present = np.flatnonzero(totals)
+        counts[level] = Counter(
+            dict(zip([names[code] for code in present.tolist()], totals[present].tolist(), strict=True))
+        )
+    return counts
 
 
 def date_counts(arrays: ColumnArrays, docs: np.ndarray, year: int | None) -> tuple[Counter[str], Counter[str]]:

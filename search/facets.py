@@ -10,7 +10,6 @@ and ``Counter`` calls.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from search.segment_columns import SegmentColumns
@@ -80,11 +79,7 @@ def apply_filters(
 
 def region_counts(columns: FacetColumns, docs: list[int]) -> dict[str, Counter[str]]:
     """Counts per region path and per district, city and province name."""
-    return counts_by_region(columns, Counter(map(columns.region_ids.__getitem__, docs)))
-
-
-def counts_by_region(columns: FacetColumns, per_region: Mapping[int, int]) -> dict[str, Counter[str]]:
-    """Counts per region path and per district, city and province name, from counts per region id."""
+    per_region = Counter(map(columns.region_ids.__getitem__, docs))
     counts: dict[str, Counter[str]] = {name: Counter() for name in ("region", "province", "city", "district")}
     region, province, city, district = (counts[name] for name in ("region", "province", "city", "district"))
     paths, parts = columns.region_paths, columns.region_parts
