@@ -35,9 +35,9 @@ from search.arrays import CACHE, ArrayCache, ForeignSegmentError, TermArrays
 _SPAN = np.int64(1 << 32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-# terms an executor keeps (with their scores) before starting afresh: a searcher lives for many
-# searches of one commit, and each search's terms are a handful
-MAX_KEPT_TERMS = 2048
+# what an executor keeps of its terms (global ids, scores, position keys) before starting afresh:
+# a searcher lives for many searches of one commit, and each search's terms are a handful
+MAX_KEPT_BYTES = 32 * 2**20
 
 
 class UnsupportedQueryError(Exception):
@@ -81,6 +81,7 @@ class Executor:
         self.cache = cache
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers() if leaf.doc_count_all()]
         self._terms: dict[tuple[str, bytes, bool], _Term] = {}
+        self._kept_bytes = 0  # of the arrays made here (not those shared through the cache)
         self._live: np.ndarray | None = None
 
     # --- postings ---------------------------------------------------------------------------
@@ -104,8 +105,8 @@ class Executor:
         if btext is None:
             return None
         key = (fieldname, btext, positions)
-        if len(self._terms) > MAX_KEPT_TERMS:
-            self._terms = {}
+        if self._kept_bytes > MAX_KEPT_BYTES:
+            self._terms, self._kept_bytes = {}, 0
         found = self._terms.get(key) or (None if positions else self._terms.get((fieldname, btext, True)))
         if found is not None:
             return found
@@ -126,6 +127,7 @@ class Executor:
         else:
             ids, weights = _EMPTY_IDS, _EMPTY_SCORES
         found = self._terms[key] = _Term(ids, weights, parts)
+        self._kept_bytes += ids.nbytes + weights.nbytes if len(parts) > 1 or (parts and parts[0][1]) else 0
         return found
 
     def term_ids(self, fieldname: str, text: Any) -> np.ndarray:
@@ -142,6 +144,7 @@ class Executor:
             found.scores = np.concatenate(
                 [self._leaf_scores(leaf, fieldname, btext, arrays) for leaf, _, arrays in found.parts]
             )
+            self._kept_bytes += found.scores.nbytes
         return found.ids, found.scores
 
     def _leaf_scores(self, leaf: Any, fieldname: str, btext: bytes, arrays: TermArrays) -> np.ndarray:
@@ -171,6 +174,7 @@ class Executor:
                 docs = np.repeat(arrays.ids + offset, np.diff(arrays.position_starts))
                 keys.append(docs * _SPAN + arrays.positions)
             found.position_keys = np.concatenate(keys)
+            self._kept_bytes += found.position_keys.nbytes
         return found.position_keys
 
     # --- matching ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from bench.queries import QUERIES
-from search import codec, facet_arrays, facets
+from search import codec, facet_arrays, facets, vector
 from search.arrays import ArrayCache
 from search.facet_arrays import ColumnArrays
 from search.facet_registry import FacetValues
@@ -313,3 +313,22 @@ def test_term_scores_equal_the_term_by_term_tally_exactly(synced_index: Path) ->
                     assert dict(zip(ids.tolist(), scores.tolist(), strict=True)) == expected, query
     finally:
         engine.close()
+
+
+def test_an_executor_forgets_its_terms_beyond_its_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = {
+        "commits": [
+            {"documents": ["alpha beta gamma"] * 6, "deletions": [], "merge": False},
+            {"documents": ["beta gamma delta"] * 6, "deletions": [2], "merge": False},
+        ],
+        "optimize": False,
+    }
+    ix = _build(str(tmp_path), plan)
+    monkeypatch.setattr(vector, "MAX_KEPT_BYTES", 100)
+    with ix.searcher() as searcher:
+        executor = Executor(searcher, ArrayCache())
+        for _ in range(2):
+            for word in ("alpha", "beta", "gamma", "delta"):
+                query = wq.Phrase("body", [word, "gamma"]) if word == "beta" else wq.Term("body", word)
+                assert executor.docs(query).tolist() == sorted(searcher.docs_for_query(query))
+                assert len(executor._terms) <= 3  # started afresh when past the budget
