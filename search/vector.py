@@ -60,6 +60,10 @@ def _is_docset(node: wq.Query) -> bool:
     return type(node).__name__ == "DocSet" and hasattr(node, "docnums")
 
 
+def _compares_positions(node: wq.Query) -> bool:
+    return isinstance(node, (wq.Phrase, wq.SpanNear2)) or any(_compares_positions(child) for child in node.children())
+
+
 def _restrict(ids: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
     """A boolean mask of the ``ids`` (ascending) that are among ``candidates`` (ascending)."""
     if candidates is None:
@@ -179,8 +183,12 @@ class Executor:
 
     # --- matching ---------------------------------------------------------------------------
 
-    def docs(self, node: wq.Query) -> np.ndarray:
-        """The live documents ``node`` matches, as Whoosh's ``docs_for_query`` lists them."""
+    def docs(self, node: wq.Query, within: np.ndarray | None = None) -> np.ndarray:
+        """The live documents ``node`` matches, as Whoosh's ``docs_for_query`` lists them.
+
+        ``within`` (ascending) is a hint: only the answer's documents among them must be right
+        (an And passes its cheaper children's matches down, so that phrases compare positions
+        only there); None, the whole answer."""
         kind = type(node)
         if node is wq.NullQuery:
             return _EMPTY_IDS
@@ -193,20 +201,28 @@ class Executor:
                 raise UnsupportedQueryError("Every of one field")
             return self.live()
         if kind is wq.And:
-            return self._intersection([self.docs(child) for child in node.subqueries])
+            found = None
+            # the children comparing positions last, within what the others matched
+            for child in sorted(node.subqueries, key=_compares_positions):
+                part = self.docs(child, within if found is None else found)
+                found = part if found is None else found[_restrict(found, part)]
+                if not len(found):
+                    break
+            return _EMPTY_IDS if found is None else found
         if kind is wq.Or:
             if node.minmatch:
                 raise UnsupportedQueryError("Or with minmatch")
-            return self._union([self.docs(child) for child in node.subqueries])
+            return self._union([self.docs(child, within) for child in node.subqueries])
         if kind is wq.Not:
-            return np.setdiff1d(self.live(), self.docs(node.query), assume_unique=True)
+            return np.setdiff1d(self.live(), self.docs(node.query, within), assume_unique=True)
         # AndNot, AndMaybe and Require are left to Whoosh: its matchers for them misbehave
         # (AndNot(a, b) keeps a document of both when b's list starts lower; Require and AndMaybe
         # under an Or or a Not), and today's answers are kept, whatever they are. ``a NOT b``
         # parses to And([a, Not(b)]), which is evaluated here.
         chain = self._chain(node)
         if chain is not None:
-            return self._chain_docs(*chain)
+            fieldname, links, _ = chain
+            return self._chain_docs(fieldname, links, within)
         raise UnsupportedQueryError(kind.__name__)
 
     @staticmethod
@@ -260,7 +276,7 @@ class Executor:
             return fieldname, chain, getattr(node, "boost", 1.0)
         return None
 
-    def _chain_docs(self, fieldname: str, chain: list[tuple[Any, int]], boost: float = 1.0) -> np.ndarray:
+    def _chain_docs(self, fieldname: str, chain: list[tuple[Any, int]], within: np.ndarray | None = None) -> np.ndarray:
         if fieldname not in self.schema:
             return _EMPTY_IDS
         field = self.schema[fieldname]
@@ -270,6 +286,8 @@ class Executor:
         if len(chain) == 1:
             return self.term_ids(fieldname, texts[0])
         candidates = self._intersection([self.term_ids(fieldname, text) for text in texts])
+        if within is not None:
+            candidates = candidates[_restrict(candidates, within)]
         if not len(candidates):
             return candidates
         matched: np.ndarray | None = None
@@ -314,7 +332,7 @@ class Executor:
             if chain is None:
                 raise UnsupportedQueryError(kind.__name__)
             fieldname, links, _ = chain
-            ids = self._chain_docs(*chain)
+            ids = self._chain_docs(fieldname, links, candidates)
             ids = ids[_restrict(ids, candidates)]
             texts = [text for text, _ in links]
             scores = self._phrase_scores(node, fieldname, ids) if len(texts) > 1 else None
