@@ -5,7 +5,6 @@ facet values ranked by count; dates as filter values and as day keys."""
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
 from collections.abc import Callable
 from typing import Any
@@ -103,10 +102,6 @@ def _date_key(value: dt.date) -> int:
 
 def _ranked(counts: dict[Any, int], limit: int | None = FACET_LIMIT) -> list[FacetValue]:
     """Facet values by count (then name), at most ``limit`` of them."""
-    present = [(count, str(value)) for value, count in counts.items() if value not in (None, "", b"")]
-    top = (
-        heapq.nsmallest(limit, present, key=lambda item: (-item[0], item[1]))
-        if limit
-        else sorted(present, key=lambda item: (-item[0], item[1]))
-    )
-    return [FacetValue(value, count) for count, value in top]
+    # (-count, value) pairs sort as wanted without a key function (values are distinct)
+    present = sorted((-count, str(value)) for value, count in counts.items() if value not in (None, "", b""))
+    return [FacetValue(value, -negated) for negated, value in (present[:limit] if limit else present)]
