@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,10 @@ class Stories:
     def story_id(self, doc: int) -> str:
         return self.story_ids[self.story_of[doc]]
 
-    def copies_of(self, doc: int) -> list[int]:
-        """The other live documents of ``doc``'s story."""
-        return [other for other in self.members.get(self.story_of[doc], ()) if other != doc]
+    def copies_of(self, doc: int, limit: int | None = None) -> list[int]:
+        """The other live documents of ``doc``'s story (the first ``limit`` of them)."""
+        others = (other for other in self.members.get(self.story_of[doc], ()) if other != doc)
+        return list(islice(others, limit))
 
     def representatives(self, docs: list[int], datekeys: Any) -> list[int]:
         """One document per story among ``docs`` (ascending, as the ranking expects)."""
@@ -159,7 +161,7 @@ def describe_copies(searcher: Any, stories: Stories, doc: int) -> list[dict[str,
     ``MAX_LISTED_COPIES`` (the first indexed), since each costs a stored-field read per hit shown."""
     described = []
     known = stories.described  # the stories of one commit: its document numbers stay valid
-    for other in stories.copies_of(doc)[:MAX_LISTED_COPIES]:
+    for other in stories.copies_of(doc, MAX_LISTED_COPIES):
         copy = known.get(other)
         if copy is None:
             stored = searcher.stored_fields(other)

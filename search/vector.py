@@ -19,6 +19,7 @@ arrays ascending (int64).
 
 from __future__ import annotations
 
+import heapq
 import threading
 import weakref
 from array import array
@@ -430,6 +431,35 @@ def everything_scored(searcher: Any, query: wq.Query, scored: bool) -> list[tupl
     return list(zip(scores[order].tolist(), ids[order].tolist(), strict=True))
 
 
+def live_docs(searcher: Any) -> list[int]:
+    """``searcher.reader().all_doc_ids()`` as a list, from the cached per-segment live arrays."""
+    return executor_for(searcher).live().tolist()
+
+
+class Tallied(dict):
+    """``{doc: score}`` as the engine's tallies give it, with the arrays it was made from
+    (``ids`` ascending, ``scores``), so that the best can be picked without a Python key per
+    document (``top``)."""
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray):
+        super().__init__(zip(ids.tolist(), scores.tolist(), strict=True))
+        self.ids, self.scores = ids, scores
+
+    def top(self, wanted: int, datekeys: Any) -> list[tuple[float, int]]:
+        """The ``wanted`` best ``(score, doc)``, ordered as ``heapq.nlargest`` orders the items by
+        ``(round(score, 6), datekeys[doc], doc)``. The key is computed only for the documents
+        whose score can reach the cut: rounding to 6 places moves a score by at most 5e-7, so none
+        scoring below the ``wanted``-th best score minus 1e-6 can."""
+        ids, scores = self.ids, self.scores
+        if len(ids) > wanted > 0:
+            cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            near = scores >= cut - 1e-6
+            ids, scores = ids[near], scores[near]
+        pairs = zip(ids.tolist(), scores.tolist(), strict=True)
+        best = heapq.nlargest(wanted, pairs, key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
+        return [(score, doc) for doc, score in best]
+
+
 def matching_docs(searcher: Any, query: wq.Query, executor: Executor | None = None) -> list[int] | None:
     """``searcher.docs_for_query(query)`` as a list, or None when the query is not supported."""
     try:
@@ -440,10 +470,10 @@ def matching_docs(searcher: Any, query: wq.Query, executor: Executor | None = No
 
 def tally_scores(
     searcher: Any, query: wq.Query, matches: list[int] | np.ndarray, executor: Executor | None = None
-) -> dict[int, float] | None:
+) -> Tallied | None:
     """``{doc: score}`` of the ``matches`` the query matches, or None when it is not supported."""
     try:
         ids, scores = (executor or Executor(searcher)).scored(query, np.asarray(matches, dtype=np.int64))
     except UnsupportedQueryError:
         return None
-    return dict(zip(ids.tolist(), scores.tolist(), strict=True))
+    return Tallied(ids, scores)

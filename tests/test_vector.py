@@ -5,6 +5,7 @@ search results with the executor equal those without it."""
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import shutil
@@ -30,7 +31,7 @@ from search.query import SearchEngine, scoring
 from search.query.plan import resolve_gram_runs
 from search.segment_columns import segment_columns
 from search.sync import sync
-from search.vector import Executor, UnsupportedQueryError
+from search.vector import Executor, Tallied, UnsupportedQueryError
 from tests.conftest import SEEDS
 from tests.synthetic import write_releases
 from tests.test_codec import BLOCK_LIMIT, WORDS, history
@@ -332,3 +333,18 @@ def test_an_executor_forgets_its_terms_beyond_its_budget(tmp_path: Path, monkeyp
                 query = wq.Phrase("body", [word, "gamma"]) if word == "beta" else wq.Term("body", word)
                 assert executor.docs(query).tolist() == sorted(searcher.docs_for_query(query))
                 assert len(executor._terms) <= 3  # started afresh when past the budget
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scores=st.lists(st.sampled_from([1.0, 1.0000004, 1.0000006, 0.9999995, 2.5, 2.5000001, 0.0]), max_size=40),
+    wanted=st.integers(1, 12),
+    seed=st.integers(0, 1000),
+)
+def test_the_best_tallied_are_those_of_the_full_ordering(scores: list[float], wanted: int, seed: int) -> None:
+    rng = random.Random(seed)
+    ids = np.arange(0, 3 * len(scores), 3, dtype=np.int64)
+    datekeys = [rng.choice([0, 20200101, 20240505]) for _ in range(3 * len(scores) + 1)]
+    tallied = Tallied(ids, np.asarray(scores, dtype=np.float64))
+    full = heapq.nlargest(wanted, tallied.items(), key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
+    assert tallied.top(wanted, datekeys) == [(score, doc) for doc, score in full]

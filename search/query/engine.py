@@ -245,7 +245,7 @@ class SearchEngine:
             return found.mode, len(members) if found.mode == "all" else 0
         for hit, (doc, _) in zip(hits, ranked, strict=True):
             hit.missing = found.plan.missing(doc)
-        total_all_words = sum(map(found.plan.has_all, members))
+        total_all_words = found.plan.count_all(members)
         return ("any" if total_all_words < len(members) else "all"), total_all_words
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:

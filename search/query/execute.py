@@ -46,7 +46,7 @@ def find(
     found.parsed = parsed = resolve_gram_runs(searcher, parsed, found.runs)
     found.plan = _plan(searcher, parse, units, columns, found.runs, parsed) if units and not browsing else None
     if browsing:
-        found.docs = list(searcher.reader().all_doc_ids())
+        found.docs = vector.live_docs(searcher)
     elif found.plan is not None:
         # releases with every word first, then those with most of them (``coordination``)
         found.docs = found.plan.docs
@@ -191,6 +191,8 @@ def _top_scored(
     is below the score at the cut, so every release tied with the cut is in hand to be ordered by date.
     """
     tallied = tallies._tally_scores(searcher, query, matches)
+    if isinstance(tallied, vector.Tallied):  # from arrays: keys computed only near the cut
+        return tallied.top(wanted, datekeys)
     if tallied is not None:
         best = heapq.nlargest(wanted, tallied.items(), key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
         return [(score, doc) for doc, score in best]

@@ -184,7 +184,7 @@ def _plan(
 
     def located_in(places: list[str]) -> set[int]:
         regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
-        return {doc for doc in searcher.reader().all_doc_ids() if region_ids[doc] in regions}
+        return {doc for doc in vector.live_docs(searcher) if region_ids[doc] in regions}
 
     return coordination.make_plan(units, parse, lambda query: set(vector.docs_for_query(searcher, query)), located_in)
 
