@@ -41,8 +41,8 @@ class ColumnArrays:
     region_count: int
     facets: dict[str, MultiValued]
     # per facet level (region, province, city, district): per region id the code of its name
-    # there (-1: not counted), and the names
-    levels: dict[str, tuple[np.ndarray, list[str]]]
+    # there (-1: not counted), the names, and each name's place in sorted order
+    levels: dict[str, tuple[np.ndarray, list[str], np.ndarray]]
 
     @classmethod
     def build(cls, columns: FacetColumns, values: FacetValues | None = None) -> ColumnArrays:
@@ -67,7 +67,7 @@ class ColumnArrays:
         return len(self.datekeys)
 
 
-def _levels(columns: FacetColumns) -> dict[str, tuple[np.ndarray, list[str]]]:
+def _levels(columns: FacetColumns) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
     """Which name each region id counts towards at each level, as ``counts_by_region`` counts:
     nothing for a region without a path; its province always; its city and district when known."""
     levels = {}
@@ -78,7 +78,10 @@ def _levels(columns: FacetColumns) -> dict[str, tuple[np.ndarray, list[str]]]:
             name = {"region": path, "province": province, "city": city, "district": district}[level]
             counted = bool(path) and (level == "province" or bool(name))
             per_region.append(codes.setdefault(name, len(codes)) if counted else -1)
-        levels[level] = (np.asarray(per_region, dtype=np.int64), list(codes))
+        names = list(codes)
+        ranks = np.empty(len(names), dtype=np.int64)
+        ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        levels[level] = (np.asarray(per_region, dtype=np.int64), names, ranks)
     return levels
 
 
@@ -117,14 +120,21 @@ def apply_filters(
     return FilteredArrays(by_date[in_region[by_date]], by_date, docs[in_region[docs]])
 
 
-def region_counts(columns: FacetColumns, arrays: ColumnArrays, docs: np.ndarray) -> dict[str, Counter[str]]:
-    """``facets.region_counts``: per region path and per district, city and province name."""
+def region_counts(
+    columns: FacetColumns, arrays: ColumnArrays, docs: np.ndarray, limit: int | None = None
+) -> dict[str, Counter[str]]:
+    """``facets.region_counts``: per region path and per district, city and province name; with
+    ``limit``, only the ``limit`` most frequent names of each (ties by name), blank names left out:
+    what a facet lists (a national corpus has thousands of districts)."""
     per_region = np.bincount(arrays.region_ids[docs], minlength=arrays.region_count)
     counts = {}
-    for level, (codes, names) in arrays.levels.items():
+    for level, (codes, names, ranks) in arrays.levels.items():
         counted = codes >= 0
         totals = np.bincount(codes[counted], weights=per_region[counted], minlength=len(names)).astype(np.int64)
         present = np.flatnonzero(totals)
+        if limit is not None:
+            present = present[[bool(names[code]) for code in present.tolist()]] if "" in names else present
+            present = present[np.lexsort((ranks[present], -totals[present]))[:limit]]
         counts[level] = Counter(
             dict(zip([names[code] for code in present.tolist()], totals[present].tolist(), strict=True))
         )
@@ -216,8 +226,9 @@ class ListFacets:
 class ArrayFacets:
     """The same operations over arrays (this module): one mask per filter, one bincount per facet."""
 
-    def __init__(self, columns: FacetColumns, values: FacetValues, arrays: ColumnArrays):
+    def __init__(self, columns: FacetColumns, values: FacetValues, arrays: ColumnArrays, limit: int | None = None):
         self.columns, self.values, self.arrays = columns, values, arrays
+        self.limit = limit  # region counts: only the names a facet of this many values lists
 
     def docs(self, docs: list[int]) -> np.ndarray:
         return np.asarray(docs, dtype=np.int64)
@@ -228,7 +239,7 @@ class ArrayFacets:
         return apply_filters(self.columns, self.arrays, docs, region, date_range, include_undated)
 
     def region_counts(self, docs: np.ndarray) -> dict[str, Counter[str]]:
-        return region_counts(self.columns, self.arrays, docs)
+        return region_counts(self.columns, self.arrays, docs, self.limit)
 
     def date_counts(self, docs: np.ndarray, year: int | None) -> tuple[Counter[str], Counter[str]]:
         return date_counts(self.arrays, docs, year)

@@ -238,14 +238,17 @@ class Executor:
             found = found[_restrict(found, other)]
         return found
 
-    @staticmethod
-    def _union(parts: list[np.ndarray]) -> np.ndarray:
+    def _union(self, parts: list[np.ndarray]) -> np.ndarray:
         parts = [part for part in parts if len(part)]
         if not parts:
             return _EMPTY_IDS
         if len(parts) == 1:
             return parts[0]
-        return np.unique(np.concatenate(parts))
+        # a mark per document: linear, where sorting the concatenation is not
+        marked = np.zeros(self.searcher.doc_count_all(), dtype=bool)
+        for part in parts:
+            marked[part] = True
+        return np.flatnonzero(marked).astype(np.int64, copy=False)
 
     def _chain(self, node: wq.Query) -> tuple[str, list[tuple[Any, int]], float] | None:
         """A phrase or an ordered span of exact distances as (field, [(term text, offset)], boost):
@@ -300,7 +303,8 @@ class Executor:
             matched = keys if matched is None else matched[_restrict(matched, keys)]
             if not len(matched):
                 return _EMPTY_IDS
-        return np.unique(matched // _SPAN)
+        docs = matched // _SPAN  # ascending, a document once per match (never empty here)
+        return docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -384,9 +388,8 @@ class Executor:
             first = False
         return ids, scores
 
-    @staticmethod
-    def _scored_or(children: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        ids = Executor._union([child[0] for child in children])
+    def _scored_or(self, children: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        ids = self._union([child[0] for child in children])
         scores = np.zeros(len(ids), dtype=np.float64)
         for child_ids, child_scores in children:
             if len(child_ids):

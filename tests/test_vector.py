@@ -28,6 +28,7 @@ from search.facet_registry import FacetValues
 from search.facets import FacetColumns
 from search.index import current_generation, open_generation
 from search.query import SearchEngine, scoring
+from search.query.facets import _ranked
 from search.query.plan import resolve_gram_runs
 from search.segment_columns import segment_columns
 from search.sync import sync
@@ -226,9 +227,11 @@ def test_facet_arrays_count_and_filter_as_the_lists_do(synced_index: Path) -> No
         got = facet_arrays.apply_filters(columns, arrays, np.asarray(docs, dtype=np.int64), region, date_range, undated)
         for name in ("both", "by_date", "by_region"):
             assert getattr(got, name).tolist() == getattr(expected, name), name
-        assert facet_arrays.region_counts(columns, arrays, got.by_date) == facets.region_counts(
-            columns, expected.by_date
-        )
+        listed = facets.region_counts(columns, expected.by_date)
+        assert facet_arrays.region_counts(columns, arrays, got.by_date) == listed
+        for limit in (1, 3, 200):  # only what a facet of ``limit`` values lists
+            limited = facet_arrays.region_counts(columns, arrays, got.by_date, limit)
+            assert all(_ranked(limited[level], limit) == _ranked(listed[level], limit) for level in listed)
         for year in (None, 2020):
             assert facet_arrays.date_counts(arrays, got.by_region, year) == facets.date_counts(
                 columns, expected.by_region, year

@@ -34,7 +34,10 @@ def count_facets(
     """``(matched, facets, undated)`` for a query's matches ``docs``: ``matched.both`` the releases
     passing every filter (one per story with ``collapse``), the facets, and the undated count.
     With ``arrays`` (the columns as numpy arrays) and without ``collapse``, counted on arrays."""
-    ops = ArrayFacets(columns, values, arrays) if arrays is not None and not collapse else ListFacets(columns, values)
+    if arrays is not None and not collapse:
+        ops: ListFacets | ArrayFacets = ArrayFacets(columns, values, arrays, FACET_LIMIT)
+    else:
+        ops = ListFacets(columns, values)
     once: Callable[[list[int], Any], list[int]] = stories.once if collapse else lambda docs, _: docs
     date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
     # each facet ignores its own filter (region counts apply the date filter, year counts the region filter)
