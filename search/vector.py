@@ -23,6 +23,7 @@ import heapq
 import threading
 import weakref
 from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,7 @@ class Executor:
         self.cache = cache
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers() if leaf.doc_count_all()]
         self._terms: dict[tuple[str, bytes, bool], _Term] = {}
+        self._frequencies: dict[tuple[str, Any], int] = {}
         self._kept_bytes = 0  # of the arrays made here (not those shared through the cache)
         self._live: np.ndarray | None = None
 
@@ -133,6 +135,16 @@ class Executor:
             ids, weights = _EMPTY_IDS, _EMPTY_SCORES
         found = self._terms[key] = _Term(ids, weights, parts)
         self._kept_bytes += ids.nbytes + weights.nbytes if len(parts) > 1 or (parts and parts[0][1]) else 0
+        return found
+
+    def doc_frequency(self, fieldname: str, text: Any) -> int:
+        """``searcher.doc_frequency``, remembered: a search asks it of the same words again and again."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) > 4096:
+                self._frequencies = {}
+            found = self._frequencies[key] = self.searcher.doc_frequency(fieldname, text)
         return found
 
     def term_ids(self, fieldname: str, text: Any) -> np.ndarray:
@@ -434,19 +446,38 @@ def everything_scored(searcher: Any, query: wq.Query, scored: bool) -> list[tupl
     return list(zip(scores[order].tolist(), ids[order].tolist(), strict=True))
 
 
+def doc_frequency(searcher: Any, fieldname: str, text: Any) -> int:
+    """``searcher.doc_frequency(fieldname, text)``, remembered for the searcher's lifetime."""
+    return executor_for(searcher).doc_frequency(fieldname, text)
+
+
 def live_docs(searcher: Any) -> list[int]:
     """``searcher.reader().all_doc_ids()`` as a list, from the cached per-segment live arrays."""
     return executor_for(searcher).live().tolist()
 
 
-class Tallied(dict):
-    """``{doc: score}`` as the engine's tallies give it, with the arrays it was made from
-    (``ids`` ascending, ``scores``), so that the best can be picked without a Python key per
-    document (``top``)."""
+class Tallied(Mapping):
+    """``{doc: score}`` as the engine's tallies give it (a read-only mapping, made into a dict
+    only when looked into), with the arrays it comes from (``ids`` ascending, ``scores``), so
+    that the best can be picked without a Python key per document (``top``)."""
 
     def __init__(self, ids: np.ndarray, scores: np.ndarray):
-        super().__init__(zip(ids.tolist(), scores.tolist(), strict=True))
         self.ids, self.scores = ids, scores
+        self._dict: dict[int, float] | None = None
+
+    def _as_dict(self) -> dict[int, float]:
+        if self._dict is None:
+            self._dict = dict(zip(self.ids.tolist(), self.scores.tolist(), strict=True))
+        return self._dict
+
+    def __getitem__(self, doc: int) -> float:
+        return self._as_dict()[doc]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._as_dict())
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
     def top(self, wanted: int, datekeys: Any) -> list[tuple[float, int]]:
         """The ``wanted`` best ``(score, doc)``, ordered as ``heapq.nlargest`` orders the items by

@@ -59,12 +59,12 @@ class _GramRunResolver:
         searcher, cache = self.searcher, self.cache
         key = (tuple(node.words), repr(node.word))
         if key not in cache:
-            frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
+            frequencies = [vector.doc_frequency(searcher, node.fieldname, gram) for gram in node.words]
             word = node.word
             if (
                 node.same_text
                 and isinstance(word, wq.Term)
-                and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies)
+                and vector.doc_frequency(searcher, word.fieldname, word.text) == min(frequencies)
             ):
                 # the word is in as many releases as the rarest bigram: no release has the run alone
                 cache[key] = []
@@ -81,9 +81,9 @@ class _GramRunResolver:
     def absent(self, node: wq.Query) -> bool:
         """Matches nothing here: a term no release has, or an and/phrase/span needing one."""
         if isinstance(node, wq.Term):
-            return self.searcher.doc_frequency(node.fieldname, node.text) == 0
+            return vector.doc_frequency(self.searcher, node.fieldname, node.text) == 0
         if isinstance(node, wq.Phrase):
-            return any(self.searcher.doc_frequency(node.fieldname, word) == 0 for word in node.words)
+            return any(vector.doc_frequency(self.searcher, node.fieldname, word) == 0 for word in node.words)
         if isinstance(node, (wq.And, wq.SpanNear2)):
             return any(self.absent(child) for child in node.children())
         return False

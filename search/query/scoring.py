@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from whoosh import query as wq
@@ -33,7 +33,7 @@ class SavedLengthsBM25F(BM25F):
         return scorer
 
 
-def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> dict[int, float] | None:
+def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> Mapping[int, float] | None:
     """``{doc: score}`` for the ``matches`` (ascending) the query matches, computed term by term: the
     same sums as Whoosh's matchers (BM25F per term × the boosts above it; an And adds its
     children's scores where all match, an Or those that match), with one loop per posting list
