@@ -25,7 +25,7 @@ from search.codec import is_packed, postings_arrays
 
 # Enough for every term of a few thousand queries at 20,000 releases (a common word's postings
 # with positions are ~200 KB there); a server process stays well under its memory budget.
-DEFAULT_MAX_BYTES = 96 * 2**20
+DEFAULT_MAX_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
