@@ -7,6 +7,7 @@ sees.  Everything except our own ``<mark>`` tags is HTML-escaped.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -99,7 +100,7 @@ def snippet(
         inside = [span for span in spans if span[0] < end and span[1] > start]
         if not inside:
             continue
-        distinct = {fold(text[s:e]).text for s, e in inside}
+        distinct = {_folded_word(text[s:e]) for s, e in inside}
         variety = sum(1 for term in folded_terms if any(term in word for word in distinct))
         ranked.append((-variety, -len(inside), index, start, end, inside))
     ranked.sort()
@@ -121,6 +122,12 @@ def snippet(
         suffix = "…" if text_end < end else ""
         parts.append(prefix + render(text, spans, text_start, text_end).strip() + suffix)
     return Markup(" … ".join(parts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_word(word: str) -> str:
+    """A matched word, folded: the same few words recur in every sentence of every hit."""
+    return fold(word).text
 
 
 def _window(start: int, end: int, inside: list[tuple[int, int]], budget: int) -> tuple[int, int]:
