@@ -30,9 +30,10 @@ from search.index import current_generation, open_generation
 from search.query import SearchEngine, scoring
 from search.query.facets import _ranked
 from search.query.plan import resolve_gram_runs
+from search.query.vectored import Tallied
 from search.segment_columns import segment_columns
 from search.sync import sync
-from search.vector import Executor, Tallied, UnsupportedQueryError
+from search.vector import Executor, UnsupportedQueryError
 from tests.conftest import SEEDS
 from tests.synthetic import write_releases
 from tests.test_codec import BLOCK_LIMIT, WORDS, history

@@ -11,7 +11,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
-from search import vector
+from search.query import vectored
 from search.query.nodes import DocSet
 
 
@@ -43,9 +43,9 @@ def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> Ma
     Computed on posting arrays (``search.vector``, the same sums) whenever it can."""
     if not _tallyable(query):
         return None
-    vectored = vector.tally_scores(searcher, query, matches, vector.executor_for(searcher))
-    if vectored is not None:
-        return vectored
+    from_arrays = vectored.tally_scores(searcher, query, matches, vectored.executor_for(searcher))
+    if from_arrays is not None:
+        return from_arrays
     scores: dict[int, float] = {}
     for leaf, offset in searcher.leaf_searchers():
         end = offset + leaf.doc_count_all()
