@@ -336,6 +336,11 @@ def foreign_segments(ix: FileIndex) -> list[str]:
     return [segment.segment_id() for segment in toc.segments if type(segment.codec()) is not PackedCodec]
 
 
+def is_packed(segment_reader: Any) -> bool:
+    """Whether one segment's postings were written by this codec (so ``postings_arrays`` reads them)."""
+    return type(segment_reader.segment().codec()) is PackedCodec
+
+
 def block_arrays(matcher: Matcher, positions: bool = False) -> BlockArrays:
     """The current block of a term matcher as arrays (ids are this segment's document numbers),
     with its positions if asked for.

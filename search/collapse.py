@@ -17,7 +17,8 @@ The mapping is cached per searcher and book file: a reindex changes one or the o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from search.stories import MAP_FILE, load_story_map
 # A story republished by more outlets than this lists the first indexed only: real stories have a
 # handful of copies, and a corpus of releases made of shared boilerplate could chain thousands.
 MAX_LISTED_COPIES = 30
+# copies described per commit, kept: each description costs a stored-field read (the whole
+# release, decompressed), and every hit of one story lists the same copies
+MAX_DESCRIBED = 4096
 
 
 @dataclass
@@ -39,13 +43,16 @@ class Stories:
     members: dict[int, list[int]]
     # per document: 1 when its story has other copies (only those need thinning)
     shared: bytearray
+    # document → its description as a copy (``describe_copies``), filled as hits are shown
+    described: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def story_id(self, doc: int) -> str:
         return self.story_ids[self.story_of[doc]]
 
-    def copies_of(self, doc: int) -> list[int]:
-        """The other live documents of ``doc``'s story."""
-        return [other for other in self.members.get(self.story_of[doc], ()) if other != doc]
+    def copies_of(self, doc: int, limit: int | None = None) -> list[int]:
+        """The other live documents of ``doc``'s story (the first ``limit`` of them)."""
+        others = (other for other in self.members.get(self.story_of[doc], ()) if other != doc)
+        return list(islice(others, limit))
 
     def representatives(self, docs: list[int], datekeys: Any) -> list[int]:
         """One document per story among ``docs`` (ascending, as the ranking expects)."""
@@ -153,9 +160,13 @@ def describe_copies(searcher: Any, stories: Stories, doc: int) -> list[dict[str,
     """``[{"id", "title", "source", "date"}]`` of ``doc``'s other copies, earliest first; at most
     ``MAX_LISTED_COPIES`` (the first indexed), since each costs a stored-field read per hit shown."""
     described = []
-    for other in stories.copies_of(doc)[:MAX_LISTED_COPIES]:
-        stored = searcher.stored_fields(other)
-        described.append(
-            {"id": stored["id"], "title": stored["title"], "source": stored.get("source"), "date": stored.get("date")}
-        )
+    known = stories.described  # the stories of one commit: its document numbers stay valid
+    for other in stories.copies_of(doc, MAX_LISTED_COPIES):
+        copy = known.get(other)
+        if copy is None:
+            stored = searcher.stored_fields(other)
+            copy = {key: stored.get(key) for key in ("id", "title", "source", "date")}
+            if len(known) < MAX_DESCRIBED:
+                known[other] = copy
+        described.append(dict(copy))
     return sorted(described, key=lambda copy: (copy["date"] or "9999", copy["id"]))

@@ -13,10 +13,10 @@ Quoted phrases stay exact: they have no parts. Queries with boolean syntax keep 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import query as wq
 
 from search import gazetteer
@@ -132,16 +132,16 @@ class Unit:
 @dataclass
 class Plan:
     units: list[Unit]
+    # id of a unit's or part's set of releases → the set as a sorted array (the sets do not change
+    # once planned)
+    _arrays: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def docs(self) -> list[int]:
         """Every release matching a unit or a part, ascending."""
-        found: set[int] = set()
-        for unit in self.units:
-            found |= unit.docs
-            for _, docs in unit.parts:
-                found |= docs
-        return sorted(found)
+        found = [self._sorted_array(unit.docs) for unit in self.units]
+        found += [self._sorted_array(docs) for unit in self.units for _, docs in unit.parts]
+        return _distinct(np.concatenate(found)).tolist() if found else []
 
     def key(self, doc: int) -> tuple[int, int]:
         """(units matched, parts matched of the units it lacks): higher ranks first."""
@@ -161,10 +161,35 @@ class Plan:
 
     def tiers(self, docs: Iterable[int]) -> list[tuple[bool, list[int]]]:
         """The releases grouped by key, best first: (has every unit, ascending members)."""
-        grouped: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for doc in docs:
-            grouped[self.key(doc)].append(doc)
-        return [(key[0] == len(self.units), sorted(grouped[key])) for key in sorted(grouped, reverse=True)]
+        docs = np.sort(np.fromiter(docs, dtype=np.int64))
+        whole, parts = self._keys(docs)
+        keys = whole * (1 << 32) + parts  # ordered as (units matched, parts matched)
+        tiers = []
+        for key in _distinct(keys)[::-1].tolist():
+            tiers.append((key >> 32 == len(self.units), docs[keys == key].tolist()))
+        return tiers
+
+    def count_all(self, docs: Iterable[int]) -> int:
+        """How many of ``docs`` have every unit (``has_all``)."""
+        docs = np.fromiter(docs, dtype=np.int64)
+        return int(np.count_nonzero(self._keys(docs)[0] == len(self.units)))
+
+    def _sorted_array(self, docs: set[int]) -> np.ndarray:
+        found = self._arrays.get(id(docs))
+        if found is None:
+            found = self._arrays[id(docs)] = np.sort(np.fromiter(docs, dtype=np.int64, count=len(docs)))
+        return found
+
+    def _keys(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``key`` of every document of ``docs``, as two arrays: units matched, parts matched."""
+        whole = np.zeros(len(docs), dtype=np.int64)
+        parts = np.zeros(len(docs), dtype=np.int64)
+        for unit in self.units:
+            has_unit = np.isin(docs, self._sorted_array(unit.docs))
+            whole += has_unit
+            for _, part_docs in unit.parts:
+                parts += ~has_unit & np.isin(docs, self._sorted_array(part_docs))
+        return whole, parts
 
     def scoring_query(self, complete: bool) -> wq.Query:
         """What scores a tier: the units; below the releases with every unit, their parts too."""
@@ -179,6 +204,13 @@ class Plan:
 
     def places(self) -> list[dict[str, str]]:
         return [{"word": unit.label, "region": unit.place} for unit in self.units if unit.place]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an integer array, without it: its first call in a process imports
+    ``numpy.ma`` (~20 ms, paid by whichever search comes first)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def region_docs(region_ids: list[int], regions: set[int]) -> set[int]:

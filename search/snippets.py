@@ -8,6 +8,7 @@ terminal colour, CSV and Atom are renderers of it (``search.formats``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -118,7 +119,7 @@ def snippet(
         inside = [span for span in spans if span[0] < end and span[1] > start]
         if not inside:
             continue
-        distinct = {fold(text[s:e]).text for s, e in inside}
+        distinct = {_folded_word(text[s:e]) for s, e in inside}
         variety = sum(1 for term in folded_terms if any(term in word for word in distinct))
         ranked.append((-variety, -len(inside), index, start, end, inside))
     ranked.sort()
@@ -164,6 +165,12 @@ def _joined(text: str, spans: list[Span], parts: list[tuple[str, tuple[int, int]
         pieces.append(lead + part.text + suffix)
         offset += len(part.text) + len(suffix)
     return Snippet("".join(pieces), tuple(shifted))
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_word(word: str) -> str:
+    """A matched word, folded: the same few words recur in every sentence of every hit."""
+    return fold(word).text
 
 
 def _window(start: int, end: int, inside: list[tuple[int, int]], budget: int) -> tuple[int, int]:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
 
 from search.cli import main
-from search.coordination import places_named, plain_units, without_dangling_operators, word_parts
+from search.coordination import Plan, Unit, places_named, plain_units, without_dangling_operators, word_parts
 from search.query import QueryError, SearchEngine
 from search.sync import sync
 from tests.conftest import SEEDS
@@ -253,3 +256,25 @@ def test_total_is_what_paging_lists_over_the_api_the_cli_and_the_page(paging_eng
             assert f'<strong id="total">{total}</strong>' in html
             page_ids += re.findall(r'<h3><a href="/doc/([0-9a-f]{16})', html)
         assert set(page_ids) == set(api_ids) and len(page_ids) == total, query
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    units=st.lists(
+        st.tuples(st.sets(st.integers(0, 30)), st.lists(st.sets(st.integers(0, 30)), max_size=3)),
+        min_size=1,
+        max_size=4,
+    ),
+    docs=st.lists(st.integers(0, 30), max_size=40),
+)
+def test_tiers_and_complete_counts_follow_each_releases_key(units, docs) -> None:
+    plan = Plan([Unit(f"u{i}", wq.NullQuery, whole, [(wq.NullQuery, part) for part in parts])
+                 for i, (whole, parts) in enumerate(units)])  # fmt: skip
+    grouped: dict[tuple[int, int], list[int]] = {}
+    for doc in docs:
+        grouped.setdefault(plan.key(doc), []).append(doc)
+    expected = [(key[0] == len(units), sorted(grouped[key])) for key in sorted(grouped, reverse=True)]
+    assert plan.tiers(docs) == expected
+    assert plan.count_all(docs) == sum(map(plan.has_all, docs))
+    everything = set().union(*(whole for whole, _ in units), *(part for _, parts in units for part in parts))
+    assert plan.docs == sorted(everything)

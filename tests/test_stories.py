@@ -99,3 +99,23 @@ def test_a_lost_story_book_is_rebuilt_from_the_index_on_the_next_sync(tmp_path: 
     story, ids = _stories(tmp_path / "index"), _ids(tmp_path / "index")
     assert len(story) == 3
     assert story[ids[original.name]] == story[ids[mirror.name]]
+
+
+def test_copies_are_described_once_per_commit_not_once_per_hit() -> None:
+    from search.collapse import Stories, describe_copies
+
+    class CountingSearcher:
+        reads = 0
+
+        def stored_fields(self, doc: int) -> dict:
+            CountingSearcher.reads += 1
+            return {"id": f"r{doc}", "title": f"t{doc}", "source": "s", "date": f"2024-01-0{doc + 1}"}
+
+    stories = Stories([0, 0, 0], ["a"], [10, 10, 10], {0: [0, 1, 2]}, bytearray(b"\x01\x01\x01"))
+    searcher = CountingSearcher()
+    first = describe_copies(searcher, stories, 0)
+    assert [copy["id"] for copy in first] == ["r1", "r2"]
+    first[0]["title"] = "changed by a caller"
+    assert [copy["id"] for copy in describe_copies(searcher, stories, 1)] == ["r0", "r2"]
+    assert describe_copies(searcher, stories, 0)[0]["title"] == "t1"
+    assert CountingSearcher.reads == 3  # r1, r2, then r0: each copy read once

@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 from search import coordination
 from search.collapse import Stories, StoryCache, describe_copies
 from search.collapse import _stamp as story_map_stamp
+from search.facet_arrays import ColumnArrays
 from search.facet_registry import FacetValues, FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns
 from search.index import default_index_dir
@@ -202,8 +203,9 @@ class SearchEngine:
         values, stories = self._facet_values_of(searcher), self._stories(searcher)
         found = find(searcher, self._parse, text, units, columns, sort)
         matched, facets, undated = count_facets(
-            columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse
-        )
+            columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse,
+            self._facet_arrays(searcher),
+        )  # fmt: skip
         if rank_up_to is None:
             ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys), []
         else:
@@ -249,7 +251,7 @@ class SearchEngine:
             return found.mode, len(members) if found.mode == "all" else 0
         for hit, (doc, _) in zip(hits, ranked, strict=True):
             hit.missing = found.plan.missing(doc)
-        total_all_words = sum(map(found.plan.has_all, members))
+        total_all_words = found.plan.count_all(members)
         return ("any" if total_all_words < len(members) else "all"), total_all_words
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:
@@ -286,6 +288,13 @@ class SearchEngine:
             story=stories.story_id(doc),
             copies=describe_copies(self._current_searcher(), stories, doc) if copies else [],
             title_spans=tuple(find_spans(stored["title"], terms)),
+        )
+
+    def _facet_arrays(self, searcher: Searcher) -> ColumnArrays:
+        """The facet columns and values as numpy arrays (search.facet_arrays), built once per commit."""
+        key = ("facet arrays", self._snapshots.current().commit)
+        return self._derived.get(
+            key, lambda: ColumnArrays.build(self._facet_columns(searcher), self._facet_values_of(searcher))
         )
 
     def _facet_values_of(self, searcher: Searcher) -> FacetValues:

@@ -14,6 +14,7 @@ from whoosh.searching import Searcher
 from search import coordination
 from search.facets import FacetColumns
 from search.query import scoring as tallies  # called through the module: tests swap the tally out
+from search.query import vectored
 from search.query.nodes import _positional
 from search.query.parse import _highlight_terms
 from search.query.plan import LOOSENED, Parse, _plan, resolve_gram_runs
@@ -46,7 +47,7 @@ def find(
     found.parsed = parsed = resolve_gram_runs(searcher, parsed, found.runs)
     found.plan = _plan(searcher, parse, units, columns, found.runs, parsed) if units and not browsing else None
     if browsing:
-        found.docs = list(searcher.reader().all_doc_ids())
+        found.docs = vectored.live_docs(searcher)
     elif found.plan is not None:
         # releases with every word first, then those with most of them (``coordination``)
         found.docs = found.plan.docs
@@ -114,9 +115,11 @@ def _matches(
     query lists the documents, and scoring is left to a top-k search.
     """
     if _positional(matching) and not loosened:
-        everything = searcher.search(parsed, limit=None, scored=not by_date, terms=False)
-        return [docnum for _, docnum in everything.top_n], everything.top_n
-    return list(searcher.docs_for_query(matching)), None
+        top_n = vectored.everything_scored(searcher, parsed, scored=not by_date)  # from arrays, when it can
+        if top_n is None:
+            top_n = searcher.search(parsed, limit=None, scored=not by_date, terms=False).top_n
+        return [docnum for _, docnum in top_n], top_n
+    return vectored.docs_for_query(searcher, matching), None
 
 
 def _any_word(query: wq.Query) -> wq.Query | None:
@@ -189,6 +192,8 @@ def _top_scored(
     is below the score at the cut, so every release tied with the cut is in hand to be ordered by date.
     """
     tallied = tallies._tally_scores(searcher, query, matches)
+    if isinstance(tallied, vectored.Tallied):  # from arrays: keys computed only near the cut
+        return tallied.top(wanted, datekeys)
     if tallied is not None:
         best = heapq.nlargest(wanted, tallied.items(), key=lambda item: (round(item[1], 6), datekeys[item[0]], item[0]))
         return [(score, doc) for doc, score in best]

@@ -5,7 +5,6 @@ facet values ranked by count; dates as filter values and as day keys."""
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +15,9 @@ from whoosh.searching import Searcher
 
 from search.collapse import Stories
 from search.dates import parse_date
+from search.facet_arrays import ArrayFacets, ColumnArrays, ListFacets
 from search.facet_registry import FacetValues
-from search.facets import FacetColumns, apply_filters, date_counts, region_counts, undated_count
+from search.facets import FacetColumns
 from search.query.results import FacetValue, QueryError
 
 # Facets list at most this many values (the most frequent): enough for any screen, and a query
@@ -29,37 +29,43 @@ _REGION_FACETS = ("district", "city", "province", "region")
 def count_facets(
     columns: FacetColumns, values: FacetValues, stories: Stories, docs: list[int], chosen: dict[str, Any],
     region: str | None, start: dt.date | None, end: dt.date | None, include_undated: bool, collapse: bool,
+    arrays: ColumnArrays | None = None,
 ) -> tuple[Any, dict[str, list[FacetValue]], int]:  # fmt: skip
     """``(matched, facets, undated)`` for a query's matches ``docs``: ``matched.both`` the releases
-    passing every filter (one per story with ``collapse``), the facets, and the undated count."""
+    passing every filter (one per story with ``collapse``), the facets, and the undated count.
+    With ``arrays`` (the columns as numpy arrays) and without ``collapse``, counted on arrays."""
+    if arrays is not None and not collapse:
+        ops: ListFacets | ArrayFacets = ArrayFacets(columns, values, arrays, FACET_LIMIT)
+    else:
+        ops = ListFacets(columns, values)
     once: Callable[[list[int], Any], list[int]] = stories.once if collapse else lambda docs, _: docs
     date_range = (_date_key(start) if start else 1, _date_key(end) if end else 99991231) if start or end else None
     # each facet ignores its own filter (region counts apply the date filter, year counts the region filter)
-    matched = apply_filters(columns, values.narrow(docs, chosen), region, date_range, include_undated)
-    regions = region_counts(columns, once(matched.by_date, columns.region_ids))
+    docs = ops.docs(docs)
+    matched = ops.apply_filters(ops.narrow(docs, chosen), region, date_range, include_undated)
+    regions = ops.region_counts(once(matched.by_date, columns.region_ids))
     chosen_year = start.year if start and end and start.year == end.year else None
     if chosen_year is not None:
         # months are offered within the chosen year, counted over that whole year
-        year_docs = apply_filters(
-            columns, matched.by_region, None, (chosen_year * 10000 + 101, chosen_year * 10000 + 1231)
-        )
-        years, _ = date_counts(columns, once(matched.by_region, columns.years), None)
-        _, months = date_counts(columns, once(year_docs.both, columns.months), chosen_year)
+        year_docs = ops.apply_filters(matched.by_region, None, (chosen_year * 10000 + 101, chosen_year * 10000 + 1231))
+        years, _ = ops.date_counts(once(matched.by_region, columns.years), None)
+        _, months = ops.date_counts(once(year_docs.both, columns.months), chosen_year)
     else:
-        years, months = date_counts(columns, once(matched.by_region, columns.years), None)
+        years, months = ops.date_counts(once(matched.by_region, columns.years), None)
     facets = {name: _ranked(regions[name]) for name in _REGION_FACETS}
     facets["year"] = sorted(_ranked(years), key=lambda item: item.value, reverse=True)
     facets["month"] = sorted(_ranked(months), key=lambda item: item.value)
-    unfaceted = apply_filters(columns, docs, region, date_range, include_undated).both
-    counted = values.counts(unfaceted, chosen, stories.story_of if collapse else None)
+    unfaceted = ops.apply_filters(docs, region, date_range, include_undated).both
+    counted = ops.value_counts(unfaceted, chosen, stories.story_of if collapse else None)
     facets.update({name: _ranked(counts) for name, counts in counted.items()})
-    undated = undated_count(columns, matched.by_region)
+    undated = ops.undated_count(matched.by_region)
+    matched = ops.as_lists(matched)
     if collapse:  # one hit per story: what is ranked, paged and counted in ``total``
         undated_docs = [doc for doc in matched.by_region if not columns.datekeys[doc]]
         undated = len(stories.once(undated_docs, columns.datekeys))
         if date_range is not None and not include_undated:
             # what including the undated would add: stories that only undated copies bring in
-            with_undated = apply_filters(columns, values.narrow(docs, chosen), region, date_range, True).both
+            with_undated = ops.apply_filters(ops.narrow(docs, chosen), region, date_range, True).both
             undated = len(stories.representatives(with_undated, columns.datekeys)) - len(
                 stories.representatives(matched.both, columns.datekeys)
             )
@@ -99,10 +105,6 @@ def _date_key(value: dt.date) -> int:
 
 def _ranked(counts: dict[Any, int], limit: int | None = FACET_LIMIT) -> list[FacetValue]:
     """Facet values by count (then name), at most ``limit`` of them."""
-    present = [(count, str(value)) for value, count in counts.items() if value not in (None, "", b"")]
-    top = (
-        heapq.nsmallest(limit, present, key=lambda item: (-item[0], item[1]))
-        if limit
-        else sorted(present, key=lambda item: (-item[0], item[1]))
-    )
-    return [FacetValue(value, count) for count, value in top]
+    # (-count, value) pairs sort as wanted without a key function (values are distinct)
+    present = sorted((-count, str(value)) for value, count in counts.items() if value not in (None, "", b""))
+    return [FacetValue(value, -negated) for negated, value in (present[:limit] if limit else present)]

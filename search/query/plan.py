@@ -13,6 +13,7 @@ from whoosh.searching import Searcher
 from search import coordination
 from search.analysis import query_words
 from search.facets import FacetColumns
+from search.query import vectored
 from search.query.nodes import DocSet, GramRun, _positional, _walk
 from search.query.parse import _sequence_query
 
@@ -52,38 +53,38 @@ class _GramRunResolver:
         key = ("word", repr(node.word))
         if key not in self.cache:
             word = resolve_gram_runs(self.searcher, node.word, self.cache) if node.word is not None else wq.NullQuery
-            self.cache[key] = set(self.searcher.docs_for_query(word))
+            self.cache[key] = set(vectored.docs_for_query(self.searcher, word))
         return self.cache[key]
 
     def run_docs(self, node: GramRun) -> list[int]:
         searcher, cache = self.searcher, self.cache
         key = (tuple(node.words), repr(node.word))
         if key not in cache:
-            frequencies = [searcher.doc_frequency(node.fieldname, gram) for gram in node.words]
+            frequencies = [vectored.doc_frequency(searcher, node.fieldname, gram) for gram in node.words]
             word = node.word
             if (
                 node.same_text
                 and isinstance(word, wq.Term)
-                and searcher.doc_frequency(word.fieldname, word.text) == min(frequencies)
+                and vectored.doc_frequency(searcher, word.fieldname, word.text) == min(frequencies)
             ):
                 # the word is in as many releases as the rarest bigram: no release has the run alone
                 cache[key] = []
                 return cache[key]
             found = self.word_docs(node)
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
-            candidates = [doc for doc in searcher.docs_for_query(bigrams) if doc not in found]
+            candidates = [doc for doc in vectored.docs_for_query(searcher, bigrams) if doc not in found]
             if candidates and len(node.words) > 1:
                 exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)])
-                candidates = list(searcher.docs_for_query(exact))
+                candidates = vectored.docs_for_query(searcher, exact)
             cache[key] = candidates
         return cache[key]
 
     def absent(self, node: wq.Query) -> bool:
         """Matches nothing here: a term no release has, or an and/phrase/span needing one."""
         if isinstance(node, wq.Term):
-            return self.searcher.doc_frequency(node.fieldname, node.text) == 0
+            return vectored.doc_frequency(self.searcher, node.fieldname, node.text) == 0
         if isinstance(node, wq.Phrase):
-            return any(self.searcher.doc_frequency(node.fieldname, word) == 0 for word in node.words)
+            return any(vectored.doc_frequency(self.searcher, node.fieldname, word) == 0 for word in node.words)
         if isinstance(node, (wq.And, wq.SpanNear2)):
             return any(self.absent(child) for child in node.children())
         return False
@@ -184,9 +185,9 @@ def _plan(
 
     def located_in(places: list[str]) -> set[int]:
         regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
-        return {doc for doc in searcher.reader().all_doc_ids() if region_ids[doc] in regions}
+        return {doc for doc in vectored.live_docs(searcher) if region_ids[doc] in regions}
 
-    return coordination.make_plan(units, parse, lambda query: set(searcher.docs_for_query(query)), located_in)
+    return coordination.make_plan(units, parse, lambda query: set(vectored.docs_for_query(searcher, query)), located_in)
 
 
 def _synonyms_found(
@@ -202,6 +203,6 @@ def _synonyms_found(
         if synonym in expanded:  # typed by the user too
             continue
         query = resolve_gram_runs(searcher, _sequence_query("body", query_words(synonym)), runs, matching=True)
-        if any(doc in present for doc in searcher.docs_for_query(query)):
+        if any(doc in present for doc in vectored.docs_for_query(searcher, query)):
             found.append(synonym)
     return found

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
+from search.query import vectored
 from search.query.nodes import DocSet
 
 
@@ -32,14 +33,19 @@ class SavedLengthsBM25F(BM25F):
         return scorer
 
 
-def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> dict[int, float] | None:
+def _tally_scores(searcher: Searcher, query: wq.Query, matches: list[int]) -> Mapping[int, float] | None:
     """``{doc: score}`` for the ``matches`` (ascending) the query matches, computed term by term: the
     same sums as Whoosh's matchers (BM25F per term × the boosts above it; an And adds its
     children's scores where all match, an Or those that match), with one loop per posting list
     instead of Whoosh's walk of its matcher tree per document, several times cheaper for queries
-    matching most of the index. None when the query holds anything else (phrases, spans)."""
+    matching most of the index. None when the query holds anything else (phrases, spans).
+
+    Computed on posting arrays (``search.vector``, the same sums) whenever it can."""
     if not _tallyable(query):
         return None
+    from_arrays = vectored.tally_scores(searcher, query, matches, vectored.executor_for(searcher))
+    if from_arrays is not None:
+        return from_arrays
     scores: dict[int, float] = {}
     for leaf, offset in searcher.leaf_searchers():
         end = offset + leaf.doc_count_all()
