@@ -255,11 +255,16 @@ def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, 
     _sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
 
 
-def _facet_options(command: Callable[..., None]) -> Callable[..., None]:
-    """One filter option per registered facet (search.facet_registry): --crime, --source."""
-    for facet in reversed(FACETS):
-        command = click.option(f"--{facet.param}", facet.param, help=facet.help)(command)
-    return command
+class _FacetCommand(click.Command):
+    """A command with one filter option per facet registered when it runs (search.facet_registry:
+    --crime, --source, --reported …), placed before ``--collapse``; the callback gets them as
+    keywords named by each facet's parameter."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        at = next((i for i, param in enumerate(params) if param.name == "collapse"), len(params))
+        options = [click.Option([f"--{facet.param}", facet.param], help=facet.help) for facet in FACETS]
+        return [*params[:at], *options, *params[at:]]
 
 
 def _echo_types_and_copies(hit: Hit | Document) -> None:
@@ -321,7 +326,7 @@ def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-@main.command("query")
+@main.command("query", cls=_FacetCommand)
 @_index_after_command
 @click.argument("q", required=False, default="")
 @click.option("--district", help="District, city or province (aliases such as 九龙坡 work).")
@@ -333,7 +338,6 @@ def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
 @click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
 @_output_options
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
-@_facet_options
 @click.option("--collapse/--no-collapse", default=True, help="Copies of one release as one hit (default) or each.")
 @click.pass_obj
 def query_command(

@@ -1,8 +1,14 @@
-"""Facets beyond place and date — crime type, source, reported year — declared once each.
+"""The facet registry: every facet declared once, as one ``Facet`` entry of ``FACETS``.
 
-A facet declares the index field whose values it counts (its column), the parameter that filters
-by it and how a filter value is read, and the label the page shows. The engine, the CLI, the web
-parameters and the page all go through ``FACETS``, so one more facet is one more entry here.
+A value facet (``ValueFacet``: crime type, source, reported year) declares its result key, its
+parameter (the engine keyword, the CLI option ``--param``, the web and API parameter), its label
+on the page, how a chosen value is shown, how a segment's values are read per document (its
+column), how a filter value is read, and its OpenAPI description. The engine's filters and counts
+(lists and arrays), the CLI options, the web parameters, facet lists, filter chips, the OpenAPI
+parameters, feeds and text output all iterate ``FACETS``: one more facet is one ``register`` call.
+Place and date are two special kinds (``RegionFacet``, ``DateFacet``): hierarchical names and
+date ranges with months and undated releases do not fit "documents having a value"; they are
+declared here (keys, parameters, labels) and counted by ``search.facets``.
 
 Counts follow the faceted-search convention of the region and year facets: each facet's counts
 apply every active filter except its own, so a count says what clicking would give.
@@ -15,7 +21,7 @@ lists of the few ``crime_type`` terms — no stored field is read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,42 +72,164 @@ def _column_values(leaf: Any, field_name: str) -> list[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class Facet:
-    """One facet: ``name`` is its key in a result's facets and the index field it reads; ``param``
-    the engine keyword, CLI option and web parameter that filters by it."""
+    """What every facet declares: ``name``, its key in a result's facets; ``param``, the engine
+    keyword, CLI option (``--param``) and web parameter that filters by it; ``label``, its heading on
+    the page; ``help``, the CLI's help; ``api``, the OpenAPI description of its parameter."""
 
     name: str
     param: str
     label: str
-    read: Callable[[Any, str], list[tuple[str, ...]]]
-    normalise: Callable[[str], str]
     help: str
+    api: str
 
 
-FACETS: tuple[Facet, ...] = (
-    Facet(
-        "crime_type",
-        "crime",
-        "案件类型",
-        _keyword_values,
-        _crime_type_filter,
-        f"Crime type ({'、'.join(CRIME_TYPES)}; either script).",
+@dataclass(frozen=True)
+class ValueFacet(Facet):
+    """The common kind: documents have zero or more values; a filter keeps the documents having one
+    value. ``read(leaf, field)`` gives a segment's values per document from ``field`` (the index
+    field: ``column``, ``name`` by default); ``normalise`` reads a filter value (``FilterValueError`` for one no
+    document can have); ``shown`` writes a chosen value in a heading (a feed's title). Counted per
+    value, by ``FacetValues`` over lists and by ``facet_arrays`` (bincount) over arrays."""
+
+    read: Callable[[Any, str], list[tuple[str, ...]]] = _keyword_values
+    normalise: Callable[[str], str] = str.strip
+    shown: Callable[[str], str] = str
+    column: str = ""
+    api_pattern: str = ""  # the OpenAPI schema's pattern of a filter value, if any
+
+    @property
+    def index_field(self) -> str:
+        return self.column or self.name
+
+
+@dataclass(frozen=True)
+class RegionFacet(Facet):
+    """A special kind, counted and filtered by ``search.facets``: hierarchical (province → city →
+    district), one filter naming a place at any level; ``keys`` are its result facets."""
+
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DateFacet(Facet):
+    """A special kind, counted and filtered by ``search.facets``: a range filter (``params``), months
+    offered within a chosen year, undated releases kept on request; ``keys`` are its result facets."""
+
+    keys: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+
+
+# Parameters a facet cannot take: the search's own.
+RESERVED_PARAMS = frozenset(
+    ("q", "district", "from", "to", "date_from", "date_to", "sort", "page", "per_page", "undated",
+     "include_undated", "collapse", "format", "rank_up_to", "json", "index", "color", "base_url")
+)  # fmt: skip
+
+
+class FacetRegistry:
+    """The registered facets. Iterating gives the value facets in order (what engine, CLI, web
+    parameters, pages and OpenAPI spec go through); ``special`` the region and date facets.
+    ``version`` changes with every registration, so caches of facet values know to rebuild."""
+
+    def __init__(self, facets: Iterable[ValueFacet], special: Iterable[Facet]):
+        self._facets: list[ValueFacet] = []
+        self.special: tuple[Facet, ...] = tuple(special)
+        self.version = 0
+        for facet in facets:
+            self.register(facet)
+
+    def register(self, facet: ValueFacet) -> ValueFacet:
+        taken = {other.name for other in self._facets} | {key for kind in self.special for key in _keys(kind)}
+        if facet.name in taken:
+            raise ValueError(f"a facet named {facet.name!r} is registered already")
+        if facet.param in RESERVED_PARAMS or facet.param in self.params:
+            raise ValueError(f"the parameter {facet.param!r} is taken")
+        self._facets.append(facet)
+        self.version += 1
+        return facet
+
+    def unregister(self, name: str) -> None:
+        self._facets = [facet for facet in self._facets if facet.name != name]
+        self.version += 1
+
+    def __iter__(self) -> Iterator[ValueFacet]:
+        return iter(tuple(self._facets))
+
+    def __len__(self) -> int:
+        return len(self._facets)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(facet.param for facet in self._facets)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every result facet key: the special kinds' then the value facets'."""
+        return (*(key for kind in self.special for key in _keys(kind)), *(facet.name for facet in self._facets))
+
+
+def _keys(facet: Facet) -> tuple[str, ...]:
+    return getattr(facet, "keys", ()) or (facet.name,)
+
+
+FACETS = FacetRegistry(
+    (
+        ValueFacet(
+            "crime_type",
+            "crime",
+            "案件类型",
+            f"Crime type ({'、'.join(CRIME_TYPES)}; either script).",
+            f"Crime type: {', '.join(CRIME_TYPES)} (either script); anything else is a 400. Facet crime_type.",
+            normalise=_crime_type_filter,
+        ),
+        ValueFacet(
+            "source",
+            "source",
+            "来源",
+            "Outlet, exactly as listed.",
+            "Outlet, exactly as the source facet lists it. Unknown outlets give zero results.",
+            read=_column_values,
+            normalise=_source_filter,
+        ),
+        ValueFacet(
+            "report_year",
+            "reported",
+            "报告年份",
+            "Year a release reports on (a 2024年工作总结 published in 2025 reports on 2024).",
+            "Year a release reports on (a 2024 year-end summary published in 2025 reports on 2024). Facet report_year.",
+            normalise=_year_filter,
+            shown=lambda year: f"所述年份 {year}",
+            api_pattern="^\\d{4}$",
+        ),
     ),
-    Facet("source", "source", "来源", _column_values, _source_filter, "Outlet, exactly as listed."),
-    Facet(
-        "report_year",
-        "reported",
-        "报告年份",
-        _keyword_values,
-        _year_filter,
-        "Year a release reports on (a 2024年工作总结 published in 2025 reports on 2024).",
+    special=(
+        RegionFacet(
+            "region",
+            "district",
+            "地区",
+            "District, city or province (aliases such as 九龙坡 work).",
+            "District, city or province, full or short name.",
+            keys=("district", "city", "province", "region"),
+        ),
+        DateFacet(
+            "date",
+            "from",
+            "日期",
+            "Published on or after / before a date.",
+            "Release date range, YYYY-MM-DD.",
+            keys=("year", "month"),
+            params=("from", "to", "undated"),
+        ),
     ),
 )
-FACET_PARAMS = tuple(facet.param for facet in FACETS)
 
 
 def chosen_filters(values: dict[str, str | None]) -> dict[str, str]:
     """``{param: value}`` (None or blank: not filtering) → ``{facet name: normalised value}``;
     raises ``FilterValueError`` for a value no document can have."""
+    unknown = sorted(set(values) - set(FACETS.params))
+    if unknown:
+        raise TypeError(f"no facet takes the parameter(s) {', '.join(unknown)}")
     chosen = {}
     for facet in FACETS:
         value = values.get(facet.param)
@@ -113,7 +241,7 @@ def chosen_filters(values: dict[str, str | None]) -> dict[str, str]:
 class FacetValues:
     """Per global document number, the values of every registered facet (as value ids)."""
 
-    def __init__(self, leaves: Iterable[tuple[Any, int]], cache: dict[tuple[str, str], list[tuple[str, ...]]]):
+    def __init__(self, leaves: Iterable[tuple[Any, int]], cache: dict[tuple[Any, ...], list[tuple[str, ...]]]):
         self.names: dict[str, list[str]] = {facet.name: [] for facet in FACETS}
         self.per_doc: dict[str, list[tuple[int, ...]]] = {facet.name: [] for facet in FACETS}
         ids: dict[str, dict[str, int]] = {facet.name: {} for facet in FACETS}
@@ -122,9 +250,9 @@ class FacetValues:
                 continue
             segment_id = leaf.segment().segment_id()
             for facet in FACETS:
-                key = (segment_id, facet.name)
+                key = (segment_id, facet.name, id(facet.read), facet.index_field)
                 if key not in cache:
-                    cache[key] = facet.read(leaf, facet.name)
+                    cache[key] = facet.read(leaf, facet.index_field)
                 own = ids[facet.name]
                 self.per_doc[facet.name].extend(
                     tuple(own.setdefault(value, len(own)) for value in values) for values in cache[key]
@@ -163,12 +291,14 @@ class FacetValuesCache:
     """The ``FacetValues`` of the searcher last asked about; each segment is read once."""
 
     def __init__(self) -> None:
-        self._segments: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        self._segments: dict[tuple[Any, ...], list[tuple[str, ...]]] = {}
         self._searcher: Any = None
         self._values: FacetValues | None = None
+        self._version = FACETS.version
 
     def values(self, searcher: Any) -> FacetValues:
-        if self._values is None or searcher is not self._searcher:
+        if self._values is None or searcher is not self._searcher or self._version != FACETS.version:
+            self._version = FACETS.version
             leaves = list(searcher.reader().leaf_readers())
             live = {leaf.segment().segment_id() for leaf, _ in leaves if leaf.doc_count_all()}
             self._segments = {key: value for key, value in self._segments.items() if key[0] in live}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from search.facet_registry import FACETS
 from search.formats import FEED, Format, Output, register
 from search.query import Hit
 
@@ -26,11 +27,8 @@ TAG_AUTHORITY = "police-search,2026"  # tag: URI authority and date (RFC 4151); 
 # Releases carry dates without a time; they are Beijing (and Taipei, Hong Kong) dates.
 DATE_TIME = "{}T00:00:00+08:00"
 NO_DATE = "1970-01-01T00:00:00Z"  # an empty feed's updated
-# the search arguments that say what a feed holds (sort and paging do not)
-FEED_PARAMETERS = (
-    ("q", "q"), ("district", "district"), ("date_from", "from"), ("date_to", "to"),
-    ("crime", "crime"), ("source", "source"), ("reported", "reported"),
-)  # fmt: skip
+# the search arguments that say what a feed holds (sort and paging do not); then every facet's
+FEED_PARAMETERS = (("q", "q"), ("district", "district"), ("date_from", "from"), ("date_to", "to"))
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _environment = Environment(
     loader=PackageLoader("search.formats", "templates"),
@@ -61,7 +59,8 @@ def entry_id(doc_id: str) -> str:
 
 def feed_arguments(search: dict) -> list[tuple[str, str]]:
     """The search's query and filters as URL parameters, in a fixed order (what a feed holds)."""
-    pairs = [(name, str(search[key])) for key, name in FEED_PARAMETERS if search.get(key)]
+    named = [*FEED_PARAMETERS, *((param, param) for param in FACETS.params)]
+    pairs = [(name, str(search[key])) for key, name in named if search.get(key)]
     if search.get("collapse") is False:
         pairs.append(("collapse", "0"))
     return pairs
@@ -73,9 +72,9 @@ def feed_id(search: dict) -> str:
 
 def feed_title(search: dict) -> str:
     parts = [f"警讯搜索：{search.get('q') or '全部通报'}"]
-    parts += [str(search[key]) for key in ("district", "crime", "source") if search.get(key)]
-    if search.get("reported"):
-        parts.append(f"所述年份 {search['reported']}")
+    if search.get("district"):
+        parts.append(str(search["district"]))
+    parts += [facet.shown(str(search[facet.param])) for facet in FACETS if search.get(facet.param)]
     if search.get("date_from") or search.get("date_to"):
         parts.append(f"{search.get('date_from') or '…'} 至 {search.get('date_to') or '…'}")
     return " · ".join(parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from search.facet_registry import FACETS
 from search.formats import PAGE, Format, Output, register
 from search.query import Document, Hit, SearchResult
 from search.snippets import Snippet
@@ -87,9 +88,10 @@ def render(output: Output) -> Iterator[str]:
     lines = [f"{_plural(result.total, 'result')}{showing} in {result.took_ms:.0f} ms", *_notices(result, search)]
     for number, hit in enumerate(output.hits, start=shown_from):
         lines += _hit_lines(number, hit, output.colour)
-    filtered = any(search.get(name) for name in ("district", "date_from", "date_to", "crime", "source", "reported"))
+    filtered = any(search.get(name) for name in ("district", "date_from", "date_to", *FACETS.params))
     if result.total == 0 and filtered:
-        lines.append("No results: try removing some of the filters (district, dates, --crime, --source, --reported).")
+        options = "".join(f", --{param}" for param in FACETS.params)
+        lines.append(f"No results: try removing some of the filters (district, dates{options}).")
     for line in lines:
         yield line + "\n"
 

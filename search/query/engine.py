@@ -31,7 +31,7 @@ from search import coordination
 from search.collapse import Stories, StoryCache, describe_copies
 from search.collapse import _stamp as story_map_stamp
 from search.facet_arrays import ColumnArrays
-from search.facet_registry import FacetValues, FacetValuesCache, FilterValueError, chosen_filters
+from search.facet_registry import FACETS, FacetValues, FacetValuesCache, FilterValueError, chosen_filters
 from search.facets import FacetColumns
 from search.index import default_index_dir
 from search.query.execute import Found, find, rank
@@ -173,18 +173,16 @@ class SearchEngine:
         page: int = 1,
         per_page: int = 10,
         include_undated: bool = False,
-        crime: str | None = None,
-        reported: str | None = None,
-        source: str | None = None,
         collapse: bool = False,
         rank_up_to: int | None = None,
+        **facet_filters: str | None,
     ) -> SearchResult:
         """Hits for ``q`` (empty: everything, newest first) within the filters, with facets.
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
         strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
-        is ``relevance`` or ``date``; ``crime`` a crime type, ``source`` an outlet, ``reported`` a reported year
-        (search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
+        is ``relevance`` or ``date``; ``facet_filters`` by facet parameter (``crime`` a crime type, ``source`` an
+        outlet, ``reported`` a reported year: search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
         release are one hit (search.collapse), and ``total`` and the facets count stories.
         ``rank_up_to``: no page, no hits; ``ranking`` holds the first that many matches (search.streaming).
         Raises ``QueryError`` for anything malformed.
@@ -193,7 +191,7 @@ class SearchEngine:
         q = q or ""
         start, end = _checked_arguments(sort, page, per_page, date_from, date_to)
         try:
-            chosen = chosen_filters({"crime": crime, "source": source, "reported": reported})
+            chosen = chosen_filters(facet_filters)
         except FilterValueError as error:
             raise QueryError(str(error)) from None
 
@@ -292,14 +290,14 @@ class SearchEngine:
 
     def _facet_arrays(self, searcher: Searcher) -> ColumnArrays:
         """The facet columns and values as numpy arrays (search.facet_arrays), built once per commit."""
-        key = ("facet arrays", self._snapshots.current().commit)
+        key = ("facet arrays", self._snapshots.current().commit, FACETS.version)
         return self._derived.get(
             key, lambda: ColumnArrays.build(self._facet_columns(searcher), self._facet_values_of(searcher))
         )
 
     def _facet_values_of(self, searcher: Searcher) -> FacetValues:
         """Crime types and sources per document (search.facet_registry), built once per commit."""
-        key = ("facet values", self._snapshots.current().commit)
+        key = ("facet values", self._snapshots.current().commit, FACETS.version)
         return self._derived.get(key, lambda: self._facet_values.values(searcher))
 
     def _stories(self, searcher: Searcher) -> Stories:
