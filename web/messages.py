@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from web.params import KNOWN
+from web.params import known
 
 Args = dict[str, str]
 
@@ -185,7 +185,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str], Args], Explained]]]
 
 def request_args(args: MultiDict) -> Args:
     """The known search parameters of a request, first value of each, empty ones left out."""
-    return {name: args.get(name, "") for name in KNOWN if args.get(name, "")}
+    return {name: args.get(name, "") for name in known() if args.get(name, "")}
 
 
 def explain(message: str, args: MultiDict) -> Explained:

@@ -5,20 +5,23 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from search.facet_registry import FACETS
 from search.query import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 _WHOLE_NUMBER = re.compile(r"\d{1,9}")
 # what people type in a date box: 2024-1-31, 2024/01/31, 2024.1.31, 2024年1月31日
 _TYPED_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-KNOWN = (
-    *("q", "district", "from", "to", "sort", "page", "per_page", "undated"),
-    *("crime", "source", "reported", "collapse"),
-)
+_SEARCH_PARAMS = ("q", "district", "from", "to", "sort", "page", "per_page", "undated")
+
+
+def known() -> tuple[str, ...]:
+    """Every search parameter: the search's own and one per registered facet."""
+    return (*_SEARCH_PARAMS, *FACETS.params, "collapse")
 
 
 class ParamError(ValueError):
@@ -35,10 +38,15 @@ class SearchParams:
     page: int = 1
     per_page: int = 10
     include_undated: bool = False  # undated=1: a date filter keeps releases without a date
-    crime: str = ""  # the facet filters of search.facet_registry, by parameter name
-    source: str = ""
-    reported: str = ""
+    # the facet filters of search.facet_registry, by parameter name (``params.crime`` reads one)
+    filters: dict[str, str] = field(default_factory=dict)
     collapse: bool = True  # copies of one release as one hit
+
+    def __getattr__(self, name: str) -> str:
+        # only reached for names that are not fields: a registered facet's parameter
+        if name in FACETS.params:
+            return self.filters.get(name, "")
+        raise AttributeError(name)
 
     def engine_kwargs(self) -> dict[str, Any]:
         return {
@@ -50,9 +58,7 @@ class SearchParams:
             "page": self.page,
             "per_page": self.per_page,
             "include_undated": self.include_undated,
-            "crime": self.crime or None,
-            "source": self.source or None,
-            "reported": self.reported or None,
+            **{param: self.filters.get(param) or None for param in FACETS.params},
             "collapse": self.collapse,
         }
 
@@ -61,7 +67,8 @@ class SearchParams:
         unless the change is the page itself."""
         if "page" not in changes:
             changes["page"] = 1
-        values = asdict(replace(self, **changes))
+        chosen = {**self.filters, **{param: changes.pop(param) for param in FACETS.params if param in changes}}
+        values = asdict(replace(self, **changes, filters=chosen))
         args = {
             "q": values["q"],
             "district": values["district"],
@@ -71,16 +78,19 @@ class SearchParams:
             "page": values["page"] if values["page"] != 1 else "",
             "per_page": values["per_page"] if values["per_page"] != default_per_page else "",
             "undated": 1 if values["include_undated"] else "",
-            "crime": values["crime"],
-            "source": values["source"],
-            "reported": values["reported"],
+            **{param: values["filters"].get(param, "") for param in FACETS.params},
             "collapse": "" if values["collapse"] else "0",
         }
         return {name: value for name, value in args.items() if value not in ("", None)}
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.district or self.date_from or self.date_to or self.crime or self.source or self.reported)
+        return bool(self.district or self.date_from or self.date_to or any(self.filters.values()))
+
+    @property
+    def cleared_filters(self) -> dict[str, str]:
+        """``link`` changes that clear every facet filter."""
+        return dict.fromkeys(FACETS.params, "")
 
     @property
     def has_date_filter(self) -> bool:
@@ -153,9 +163,7 @@ def parse(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         page=_whole_number(args, "page", 1, 1, MAX_PAGE),
         per_page=_whole_number(args, "per_page", default_per_page, 1, MAX_PER_PAGE),
         include_undated=bool(_whole_number(args, "undated", 0, 0, 1)),
-        crime=_single(args, "crime"),
-        source=_single(args, "source"),
-        reported=_single(args, "reported"),
+        filters={param: value for param in FACETS.params if (value := _single(args, param))},
         collapse=_collapse(args),
     )
 

@@ -181,9 +181,10 @@ class SearchEngine:
 
         ``district`` is a district, city or province name or alias; dates are ``YYYY-MM-DD``
         strings or ``date`` objects (undated releases pass them only with ``include_undated``); ``sort``
-        is ``relevance`` or ``date``; ``facet_filters`` by facet parameter (``crime`` a crime type, ``source`` an
-        outlet, ``reported`` a reported year: search.facet_registry). With ``collapse`` (the CLI's and the pages' default), copies of one
-        release are one hit (search.collapse), and ``total`` and the facets count stories.
+        is ``relevance`` or ``date``; ``facet_filters`` by facet parameter (search.facet_registry: ``crime``
+        a crime type, ``source`` an outlet, ``reported`` a reported year). With ``collapse`` (the CLI's and
+        the pages' default), copies of one release are one hit (search.collapse), and ``total`` and the
+        facets count stories.
         ``rank_up_to``: no page, no hits; ``ranking`` holds the first that many matches (search.streaming).
         Raises ``QueryError`` for anything malformed.
         """
