@@ -172,6 +172,23 @@ def _keys(facet: Facet) -> tuple[str, ...]:
     return getattr(facet, "keys", ()) or (facet.name,)
 
 
+REGION = RegionFacet(
+    "region",
+    "district",
+    "地区",
+    "District, city or province (aliases such as 九龙坡 work).",
+    "District, city or province, full or short name.",
+    keys=("district", "city", "province", "region"),
+)
+DATE = DateFacet(
+    "date",
+    "from",
+    "日期",
+    "Published on or after / before a date.",
+    "Release date range, YYYY-MM-DD.",
+    keys=("year", "month"),
+    params=("from", "to", "undated"),
+)
 FACETS = FacetRegistry(
     (
         ValueFacet(
@@ -202,25 +219,7 @@ FACETS = FacetRegistry(
             api_pattern="^\\d{4}$",
         ),
     ),
-    special=(
-        RegionFacet(
-            "region",
-            "district",
-            "地区",
-            "District, city or province (aliases such as 九龙坡 work).",
-            "District, city or province, full or short name.",
-            keys=("district", "city", "province", "region"),
-        ),
-        DateFacet(
-            "date",
-            "from",
-            "日期",
-            "Published on or after / before a date.",
-            "Release date range, YYYY-MM-DD.",
-            keys=("year", "month"),
-            params=("from", "to", "undated"),
-        ),
-    ),
+    special=(REGION, DATE),
 )
 
 

@@ -16,14 +16,14 @@ from whoosh.searching import Searcher
 from search.collapse import Stories
 from search.dates import parse_date
 from search.facet_arrays import ArrayFacets, ColumnArrays, ListFacets
-from search.facet_registry import FacetValues
+from search.facet_registry import REGION, FacetValues
 from search.facets import FacetColumns
 from search.query.results import FacetValue, QueryError
 
 # Facets list at most this many values (the most frequent): enough for any screen, and a query
 # over a national corpus would otherwise return thousands of districts.
 FACET_LIMIT = 200
-_REGION_FACETS = ("district", "city", "province", "region")
+_REGION_FACETS = REGION.keys  # declared in search.facet_registry
 
 
 def count_facets(
