@@ -30,6 +30,7 @@ so neither does this codec: every term, rare or not, has its postings in packed 
 from __future__ import annotations
 
 import struct
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import replace
@@ -48,6 +49,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.bulkwriter import BulkSegmentWriter
 from search.packed import (
     VALUES_CHARACTERS,
     VALUES_NONE,
@@ -60,7 +62,9 @@ from search.packed import (
     decode_position_lists,
     decode_positions,
     pack_characters,
+    pack_int_array,
     pack_ints,
+    pack_weight_array,
     pack_weights,
     unpack_ints,
     without,
@@ -122,16 +126,38 @@ class PackedPostingsWriter(W3PostingsWriter):
                 self._maxlength = length
 
     def _write_block(self, last: bool = False) -> None:
+        ids = self._ids
+        deltas = [ids[0]]
+        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
+        self._emit_block(pack_ints(deltas), *pack_weights(self._weights), self._pack_values(), last)
+
+    def add_block_arrays(
+        self,
+        ids: np.ndarray,
+        weights: np.ndarray,
+        counts: np.ndarray,
+        positions: np.ndarray,
+        lengths: tuple[int | None, int],
+        last: bool,
+    ) -> None:
+        """One whole block of a ``Positions`` field's term, as arrays (``search.bulkwriter``):
+        the bytes and term statistics ``add_posting`` per posting then ``_write_block`` give.
+        ``weights`` are float64 (the maximum is taken before float32, as W3 does); ``lengths``
+        the block's smallest (None if no document has a length) and largest field length."""
+        self._ids = ids.tolist()
+        weights32 = weights.astype(np.float32)
+        self._weights = array("f", weights32.tobytes())
+        self._maxweight = max(0, float(weights.max()))
+        self._minlength, self._maxlength = lengths
+        deltas = np.diff(ids.astype(np.int64), prepend=0)
+        value_bytes = pack_int_array(counts) + pack_int_array(positions)
+        self._emit_block(pack_int_array(deltas), *pack_weight_array(weights32), value_bytes, last)
+
+    def _emit_block(self, id_bytes: bytes, weight_mode: int, weight_bytes: bytes, values: bytes, last: bool) -> None:
         if not self._blockcount:
             self._postfile.write(BLOCK_MAGIC)
         self._terminfo.add_block(self)
-
         ids = self._ids
-        weights = self._weights
-        deltas = [ids[0]]
-        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
-        weight_mode, weight_bytes = pack_weights(weights)
-        value_bytes = self._pack_values()
         header = _HEADER.pack(
             len(ids),
             ids[-1],
@@ -142,7 +168,7 @@ class PackedPostingsWriter(W3PostingsWriter):
             weight_mode,
             self._value_mode,
         )
-        body = b"".join((header, pack_ints(deltas), weight_bytes, value_bytes))
+        body = b"".join((header, id_bytes, weight_bytes, values))
         self._postfile.write(_LENGTH.pack(-len(body) if last else len(body)))
         self._postfile.write(body)
         self._blockcount += 1
@@ -318,7 +344,9 @@ class PackedFileIndex(FileIndex):
 
     def writer(self, procs: int = 1, **kwargs: Any) -> Any:
         kwargs.setdefault("codec", PackedCodec())  # MpWriter hands its kwargs on to the sub-writers
-        return super().writer(procs=procs, **kwargs)
+        if procs > 1:
+            return super().writer(procs=procs, **kwargs)
+        return BulkSegmentWriter(self, **kwargs)  # Whoosh's writer with array postings
 
 
 def create_index(directory: str, schema: Any, indexname: str) -> PackedFileIndex:

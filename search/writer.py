@@ -22,6 +22,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from search.bulkwriter import BulkSegmentWriter
 from search.codec import PackedCodec
 from search.index import WriterFailedError, failpoint
 
@@ -43,7 +44,20 @@ def _describe(exitcode: int) -> str:
 class _WriterTask(SubWriterTask):
     def run(self) -> None:
         failpoint("writer-child:run")  # crash tests stop or fail a writer process here
-        super().run()
+        if not self.multisegment:  # the parent merges the sub-writers' pool files: Whoosh's writer
+            super().run()
+            return
+        # Whoosh's SubWriterTask.run for a writer that leaves its own segment, with array postings
+        writer = self.writer = BulkSegmentWriter(self.storage.open_index(self.indexname), _lk=False, **self.kwargs)
+        while self.running:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+        if not self.running:
+            writer.cancel()
+            return
+        self.resultqueue.put((None, writer.pool.fieldnames, writer._finalize_segment()), timeout=5)
 
 
 class CheckedMpWriter(MpWriter):
