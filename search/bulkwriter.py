@@ -10,7 +10,7 @@ columns, deletions, the segment, the table of contents, merges) and replaces the
 fields that can give their terms as ``{term: [positions]}`` (``ChineseText.terms``) with a
 ``FieldPostings`` per field: term ids, document numbers, frequencies and positions appended to
 flat arrays, sorted by term with numpy when the memory limit is reached (a run on disk) or at
-the end, and written through the codec one block of 128 postings at a time
+the end, and written through the codec one block (128 postings) at a time
 (``PackedPostingsWriter.add_block_arrays``). Terms, document numbers, weights, positions, field
 lengths and block statistics are the ones the pool would give (tested equal).
 
@@ -36,7 +36,6 @@ from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-BLOCK_POSTINGS = 128  # W3Codec's block limit
 _U32 = np.dtype("<u4")
 
 
@@ -225,15 +224,16 @@ class FieldPostings:
         postwriter = fieldwriter._postwriter
         lengths = np.frombuffer(self.lengths, dtype=np.uint32) if self.lengths else np.zeros(1, dtype=np.uint32)
         boost = self.boost
+        block = postwriter._blocklimit  # postings per block, as the codec's own path writes them
         for term, docs, counts, positions in self.terms(storage):
             fieldwriter.start_term(term)
             total = len(docs)
             position_starts = None
-            if total > BLOCK_POSTINGS:
+            if total > block:
                 position_starts = np.zeros(total + 1, dtype=np.int64)
                 np.cumsum(counts, out=position_starts[1:])
-            for start in range(0, total, BLOCK_POSTINGS):
-                end = min(start + BLOCK_POSTINGS, total)
+            for start in range(0, total, block):
+                end = min(start + block, total)
                 ids = docs[start:end]
                 block_counts = counts[start:end]
                 block_positions = (
