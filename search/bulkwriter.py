@@ -140,34 +140,44 @@ class FieldPostings:
         return length
 
     def _sorted_batch(self) -> _Run:
-        """The current batch sorted by term bytes, then (stable) by document."""
-        tids = np.frombuffer(self._tids, dtype=np.uint32).astype(np.int64)
+        """The current batch sorted by term bytes, then (stable) by document. Index arrays are
+        int32 where they can be (a batch holds far fewer than 2**31 positions): the sort's
+        temporary arrays are most of a writer's memory."""
+        tids = np.frombuffer(self._tids, dtype=np.uint32)
         docs = np.frombuffer(self._docs, dtype=np.uint32)
         counts = np.frombuffer(self._counts, dtype=np.uint32)
         positions = np.frombuffer(self._positions, dtype=np.uint32)
         used = np.unique(tids).tolist()
         used.sort(key=self._term_bytes.__getitem__)
-        rank = np.zeros(len(self._term_bytes), dtype=np.int64)
-        rank[used] = np.arange(len(used))
+        rank = np.zeros(len(self._term_bytes), dtype=np.int32)
+        rank[used] = np.arange(len(used), dtype=np.int32)
         posting_ranks = rank[tids]
+        del rank
         order = np.argsort(posting_ranks, kind="stable")
         sorted_counts = counts[order]
-        starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        index = np.int32 if len(positions) < 2**31 else np.int64
+        starts = np.zeros(len(counts) + 1, dtype=index)
         np.cumsum(counts, out=starts[1:])
-        new_starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        new_starts = np.zeros(len(counts) + 1, dtype=index)
         np.cumsum(sorted_counts, out=new_starts[1:])
-        gather = np.repeat(starts[:-1][order] - new_starts[:-1], sorted_counts) + np.arange(new_starts[-1])
         per_term = np.bincount(posting_ranks, minlength=len(used))
+        del posting_ranks
         term_starts = np.zeros(len(used) + 1, dtype=np.int64)
         np.cumsum(per_term, out=term_starts[1:])
         positions_per_term = np.diff(new_starts[term_starts])
+        # where each sorted position comes from: its posting's old start, shifted, plus its rank
+        gather = np.repeat(starts[:-1][order] - new_starts[:-1], sorted_counts)
+        del starts
+        gather += np.arange(len(gather), dtype=index)
+        sorted_positions = positions[gather]
+        del gather
         run = _Run(
             [self._term_bytes[tid] for tid in used],
             per_term,
             positions_per_term,
-            (docs[order], sorted_counts, positions[gather]),
+            (docs[order], sorted_counts, sorted_positions),
         )
-        del tids, docs, counts, positions  # the batch's arrays may be resized again
+        del tids, docs, counts, positions  # views of the batch's arrays, which are dropped next
         self._new_batch()
         return run
 
@@ -271,8 +281,8 @@ class BulkSegmentWriter(SegmentWriter):
 
     def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any):
         super().__init__(ix, limitmb=limitmb, **kwargs)
-        # the pool keeps the rest; the arrays are sorted (a copy) when full, hence half
-        self._bulk_limit = limitmb * 1024 * 1024 // 2
+        # the pool keeps the rest; sorting a full batch takes about twice its size again
+        self._bulk_limit = limitmb * 1024 * 1024 // 4
         self._bulk = {
             name: FieldPostings(name, fieldobj.format.field_boost)
             for name, fieldobj in self.schema.items()

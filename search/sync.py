@@ -212,7 +212,6 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
         if fresh:  # the writer processes also read, clean and extract (jobs: ``_prepare``)
-            import datasketch  # noqa: F401 - once, before they fork, for their story signatures
             return CheckedMpWriter(
                 ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
                 prepare=_prepare,
