@@ -37,6 +37,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 _U32 = np.dtype("<u4")
+# Terms with at most this many postings are packed from lists (numpy's fixed cost per call).
+SMALL_TERM = 16
 
 
 class _Run:
@@ -228,6 +230,14 @@ class FieldPostings:
                 )
                 offset += count
 
+    def _write_small(self, postwriter: Any, ids: list[int], counts: list[int], positions: list[int]) -> None:
+        lengths = self.lengths
+        known = len(lengths)
+        doc_lengths = [lengths[docnum] for docnum in ids if docnum < known and lengths[docnum]]
+        block_lengths = (min(doc_lengths), max(doc_lengths)) if doc_lengths else (None, 0)
+        weights = [count * self.boost for count in counts]
+        postwriter.add_block_lists(ids, weights, counts, positions, block_lengths, True)
+
     def write(self, fieldwriter: Any, fieldobj: Any, storage: Any) -> None:
         """Every term of the field through the codec's field writer, whole blocks at a time."""
         fieldwriter.start_field(self.fieldname, fieldobj)
@@ -235,9 +245,14 @@ class FieldPostings:
         lengths = np.frombuffer(self.lengths, dtype=np.uint32) if self.lengths else np.zeros(1, dtype=np.uint32)
         boost = self.boost
         block = postwriter._blocklimit  # postings per block, as the codec's own path writes them
+        small = min(block, SMALL_TERM)
         for term, docs, counts, positions in self.terms(storage):
             fieldwriter.start_term(term)
             total = len(docs)
+            if total <= small:
+                self._write_small(postwriter, docs.tolist(), counts.tolist(), positions.tolist())
+                fieldwriter.finish_term()
+                continue
             position_starts = None
             if total > block:
                 position_starts = np.zeros(total + 1, dtype=np.int64)

@@ -153,6 +153,26 @@ class PackedPostingsWriter(W3PostingsWriter):
         value_bytes = pack_int_array(counts) + pack_int_array(positions)
         self._emit_block(pack_int_array(deltas), *pack_weight_array(weights32), value_bytes, last)
 
+    def add_block_lists(
+        self,
+        ids: list[int],
+        weights: list[float],
+        counts: list[int],
+        positions: list[int],
+        lengths: tuple[int | None, int],
+        last: bool,
+    ) -> None:
+        """``add_block_arrays`` for a block of a few postings, as lists: numpy's cost per call
+        outweighs its speed there (most terms of a segment have one or two postings)."""
+        self._ids = ids
+        self._weights = array("f", weights)
+        self._maxweight = max(0, *weights)
+        self._minlength, self._maxlength = lengths
+        deltas = [ids[0]]
+        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
+        values = pack_ints(counts) + pack_ints(positions)
+        self._emit_block(pack_ints(deltas), *pack_weights(self._weights), values, last)
+
     def _emit_block(self, id_bytes: bytes, weight_mode: int, weight_bytes: bytes, values: bytes, last: bool) -> None:
         if not self._blockcount:
             self._postfile.write(BLOCK_MAGIC)
