@@ -468,17 +468,25 @@ def gram_terms(text: str) -> dict[str, list[int]]:
     """``{bigram: [positions]}`` for the bigram field: every run of ideographs in the folded text
     as overlapping character bigrams, one position each, with a gap between runs so a phrase of
     bigrams never spans punctuation. Finds any 2+ character string however jieba split it."""
+    # The runs joined: a bigram's position is its offset in the joined string, and the pair
+    # across two runs (no bigram) is the gap between them.
+    runs = _IDEOGRAPH_RUNS.findall(_folded_for_indexing(text))
+    joined = "".join(runs)
+    grams: list[str | None] = [joined[index : index + 2] for index in range(len(joined) - 1)]
+    end = -1
+    for run in runs[:-1]:
+        end += len(run)
+        grams[end] = None
     postings: dict[str, list[int]] = {}
-    position = 0
-    for run in _IDEOGRAPH_RUNS.finditer(_folded_for_indexing(text)):
-        for gram in character_bigrams(run.group()):
-            positions = postings.get(gram)
-            if positions is None:
-                postings[gram] = [position]
-            else:
-                positions.append(position)
-            position += 1
-        position += 1
+    get = postings.get
+    for position, gram in enumerate(grams):
+        if gram is None:
+            continue
+        positions = get(gram)
+        if positions is None:
+            postings[gram] = [position]
+        else:
+            positions.append(position)
     return postings
 
 

@@ -66,9 +66,26 @@ def shingles(text: str) -> set[str]:
 def _signature(items: set[str]) -> np.ndarray:
     from datasketch import MinHash
 
-    sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
-    sketch.update_batch([item.encode("utf-8") for item in items])
+    sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME, hashfunc=_shingle_hash)
+    sketch.update_batch(items)
     return sketch.hashvalues
+
+
+# The scheme's own hash (SHA-1, first 32 bits) of each shingle, cached: releases share most of
+# their shingles, and hashing was most of the cost of signing one. Cleared when full.
+_SHINGLE_HASHES: dict[str, int] = {}
+_SHINGLE_HASHES_LIMIT = 100_000
+
+
+def _shingle_hash(shingle: str) -> int:
+    value = _SHINGLE_HASHES.get(shingle)
+    if value is None:
+        from datasketch.hashfunc import sha1_hash32
+
+        if len(_SHINGLE_HASHES) >= _SHINGLE_HASHES_LIMIT:
+            _SHINGLE_HASHES.clear()
+        value = _SHINGLE_HASHES[shingle] = sha1_hash32(shingle.encode("utf-8"))
+    return value
 
 
 # a release's text, or its signature and shingle count (``signed``)
