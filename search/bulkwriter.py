@@ -11,7 +11,7 @@ fields that can give their terms as ``{term: [positions]}`` (``ChineseText.terms
 ``FieldPostings`` per field: term ids, document numbers, frequencies and positions appended to
 flat arrays, sorted by term with numpy when the memory limit is reached (a run on disk) or at
 the end, and written through the codec one block (128 postings) at a time
-(``PackedPostingsWriter.add_block_arrays``). Terms, document numbers, weights, positions, field
+(``PackedPostingsWriter.add_term_arrays``). Terms, document numbers, weights, positions, field
 lengths and block statistics are the ones the pool would give (tested equal).
 
 Other fields (ids, facets) still go through Whoosh's pool, and so do postings copied from
@@ -38,7 +38,7 @@ from whoosh.writing import SegmentWriter
 
 _U32 = np.dtype("<u4")
 # Terms with at most this many postings are packed from lists (numpy's fixed cost per call).
-SMALL_TERM = 16
+SMALL_TERM = 48
 
 
 class _Run:
@@ -104,6 +104,7 @@ class FieldPostings:
         self._ids: dict[str, int] = {}
         self._term_bytes: list[bytes] = []
         self.lengths = array("I")  # quantized field length (as the length column keeps it) by docnum
+        self._doc_limit = 0  # above every document number added
         self.runs: list[_Run] = []
         self._new_batch()
 
@@ -129,6 +130,7 @@ class FieldPostings:
                     tids[index] = ids[term] = len(self._term_bytes)
                     self._term_bytes.append(term.encode("utf-8"))
         before = len(self._positions)
+        self._doc_limit = max(self._doc_limit, docnum + 1)
         self._tids.extend(tids)
         self._docs.extend(array("I", (docnum,)) * len(tids))
         self._counts.extend(map(len, postings.values()))
@@ -242,7 +244,9 @@ class FieldPostings:
         """Every term of the field through the codec's field writer, whole blocks at a time."""
         fieldwriter.start_field(self.fieldname, fieldobj)
         postwriter = fieldwriter._postwriter
-        lengths = np.frombuffer(self.lengths, dtype=np.uint32) if self.lengths else np.zeros(1, dtype=np.uint32)
+        # every document's field length (0: none), as far as the last document with postings
+        lengths = np.zeros(self._doc_limit, dtype=np.int64)
+        lengths[: len(self.lengths)] = np.frombuffer(self.lengths, dtype=np.uint32) if self.lengths else 0
         boost = self.boost
         block = postwriter._blocklimit  # postings per block, as the codec's own path writes them
         small = min(block, SMALL_TERM)
@@ -253,24 +257,7 @@ class FieldPostings:
                 self._write_small(postwriter, docs.tolist(), counts.tolist(), positions.tolist())
                 fieldwriter.finish_term()
                 continue
-            position_starts = None
-            if total > block:
-                position_starts = np.zeros(total + 1, dtype=np.int64)
-                np.cumsum(counts, out=position_starts[1:])
-            for start in range(0, total, block):
-                end = min(start + block, total)
-                ids = docs[start:end]
-                block_counts = counts[start:end]
-                block_positions = (
-                    positions
-                    if position_starts is None
-                    else positions[position_starts[start] : position_starts[end]]
-                )
-                doc_lengths = lengths[ids[ids < len(lengths)]]
-                doc_lengths = doc_lengths[doc_lengths > 0]
-                block_lengths = (int(doc_lengths.min()), int(doc_lengths.max())) if len(doc_lengths) else (None, 0)
-                weights = block_counts.astype(np.float64) * boost
-                postwriter.add_block_arrays(ids, weights, block_counts, block_positions, block_lengths, end == total)
+            postwriter.add_term_arrays(docs, counts * boost, counts, positions, lengths[docs])
             fieldwriter.finish_term()
         fieldwriter.finish_field()
         self.close(storage)

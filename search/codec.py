@@ -51,10 +51,14 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.bulkwriter import BulkSegmentWriter
 from search.packed import (
+    _FLOAT32,
     VALUES_CHARACTERS,
     VALUES_NONE,
     VALUES_POSITIONS,
     VALUES_RAW,
+    WEIGHTS_EACH,
+    WEIGHTS_ONE,
+    WEIGHTS_SAME,
     BlockArrays,
     concatenate,
     decode_id_weight_lists,
@@ -64,7 +68,6 @@ from search.packed import (
     pack_characters,
     pack_int_array,
     pack_ints,
-    pack_weight_array,
     pack_weights,
     unpack_ints,
     without,
@@ -131,27 +134,49 @@ class PackedPostingsWriter(W3PostingsWriter):
         deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
         self._emit_block(pack_ints(deltas), *pack_weights(self._weights), self._pack_values(), last)
 
-    def add_block_arrays(
-        self,
-        ids: np.ndarray,
-        weights: np.ndarray,
-        counts: np.ndarray,
-        positions: np.ndarray,
-        lengths: tuple[int | None, int],
-        last: bool,
+    def add_term_arrays(
+        self, ids: np.ndarray, weights: np.ndarray, counts: np.ndarray, positions: np.ndarray, lengths: np.ndarray
     ) -> None:
-        """One whole block of a ``Positions`` field's term, as arrays (``search.bulkwriter``):
-        the bytes and term statistics ``add_posting`` per posting then ``_write_block`` give.
-        ``weights`` are float64 (the maximum is taken before float32, as W3 does); ``lengths``
-        the block's smallest (None if no document has a length) and largest field length."""
-        self._ids = ids.tolist()
+        """Every block of one term of a ``Positions`` field, from its postings as arrays: ids
+        ascending, float64 weights, a frequency and its positions per posting (at least one),
+        each document's field length (0: none). The bytes and term statistics ``add_posting``
+        per posting and ``_write_block`` give, with every block's maxima taken at once; weights
+        are float64, as W3 takes the maximum before storing them as float32."""
+        total = len(ids)
+        starts = np.arange(0, total, self._blocklimit)
+        ids64 = ids.astype(np.int64)
+        deltas = np.diff(ids64, prepend=0)
+        deltas[starts] = ids64[starts]  # a block's first delta is its first id
         weights32 = weights.astype(np.float32)
-        self._weights = array("f", weights32.tobytes())
-        self._maxweight = max(0, float(weights.max()))
-        self._minlength, self._maxlength = lengths
-        deltas = np.diff(ids.astype(np.int64), prepend=0)
-        value_bytes = pack_int_array(counts) + pack_int_array(positions)
-        self._emit_block(pack_int_array(deltas), *pack_weight_array(weights32), value_bytes, last)
+        position_starts = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(counts, out=position_starts[1:])
+        block_ends = [*starts[1:].tolist(), total]
+        maxweights = np.maximum.reduceat(weights, starts).tolist()
+        lowest, highest = np.minimum.reduceat(weights32, starts), np.maximum.reduceat(weights32, starts)
+        unknown = np.iinfo(np.int64).max
+        minlengths = np.minimum.reduceat(np.where(lengths > 0, lengths, unknown), starts).tolist()
+        maxlengths = np.maximum.reduceat(lengths, starts).tolist()
+        top_deltas = np.maximum.reduceat(deltas, starts).tolist()
+        top_counts = np.maximum.reduceat(counts, starts).tolist()
+        top_positions = np.maximum.reduceat(positions, position_starts[starts]).tolist()
+        for number, start in enumerate(starts.tolist()):
+            end = block_ends[number]
+            self._ids = ids64[start:end].tolist()
+            self._weights = array("f", weights32[start:end].tobytes())
+            self._maxweight = max(0, maxweights[number])
+            self._minlength = None if minlengths[number] == unknown else minlengths[number]
+            self._maxlength = maxlengths[number]
+            if lowest[number] == highest[number] == 1.0:
+                weight_mode, weight_bytes = WEIGHTS_ONE, b""
+            elif lowest[number] == highest[number]:
+                weight_mode, weight_bytes = WEIGHTS_SAME, _FLOAT32.pack(lowest[number])
+            else:
+                weight_mode, weight_bytes = WEIGHTS_EACH, weights32[start:end].astype("<f4", copy=False).tobytes()
+            first, last = position_starts[start], position_starts[end]
+            values = pack_int_array(counts[start:end], top_counts[number])
+            values += pack_int_array(positions[first:last], top_positions[number])
+            id_bytes = pack_int_array(deltas[start:end], top_deltas[number])
+            self._emit_block(id_bytes, weight_mode, weight_bytes, values, end == total)
 
     def add_block_lists(
         self,
@@ -162,8 +187,8 @@ class PackedPostingsWriter(W3PostingsWriter):
         lengths: tuple[int | None, int],
         last: bool,
     ) -> None:
-        """``add_block_arrays`` for a block of a few postings, as lists: numpy's cost per call
-        outweighs its speed there (most terms of a segment have one or two postings)."""
+        """``add_term_arrays`` for a term of a few postings (one block), as lists: numpy's cost
+        per call outweighs its speed there (most terms of a segment have one or two postings)."""
         self._ids = ids
         self._weights = array("f", weights)
         self._maxweight = max(0, *weights)

@@ -371,12 +371,16 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     report.files = len(files)
     progress.start(len(files))
 
-    # Read and hash every file (cheap); only new and changed ones are processed.
+    # Read and hash every indexed file (cheap); only new and changed ones are processed. A new
+    # file is read when it is processed (a full build: by the writer processes, in parallel).
     seen: set[str] = set()
     jobs: list[Path] = []
     for path in files:
         key = path_key(path)
         seen.add(key)
+        if key not in stored:
+            jobs.append(path)
+            continue
         data = _read_or_skip(path, key, report)
         if data is None:
             progress.advance(path)

@@ -111,7 +111,8 @@ def test_bulk_writer_writes_what_whooshs_writer_writes(tmp_path_factory: Any, pl
 
 def test_segment_files_are_byte_identical(tmp_path: Path) -> None:
     """Without merges, the postings and terms files are the very same bytes."""
-    documents = [("警方通报", "九龙坡区民警抓获电信诈骗嫌疑人杜荣良。" * (n + 1)) for n in range(40)]
+    # 150: terms of more than one full block of 128 postings
+    documents = [("警方通报", "九龙坡区民警抓获电信诈骗嫌疑人杜荣良。" * (n % 7 + 1)) for n in range(150)]
     folders = {}
     for bulk in (False, True):
         folder = tmp_path / ("bulk" if bulk else "stock")
@@ -119,7 +120,7 @@ def test_segment_files_are_byte_identical(tmp_path: Path) -> None:
         ix = codec.create_index(str(folder), build_schema(), "t")
         writer = (BulkSegmentWriter if bulk else SegmentWriter)(ix, codec=codec.PackedCodec(), compound=False)
         if bulk:
-            writer._bulk_limit = 20_000  # a few runs on disk
+            writer._bulk_limit = 50_000  # a few runs on disk
         for number, (title, body) in enumerate(documents):
             writer.add_document(**_fields(number, title, body))
         writer.commit()
