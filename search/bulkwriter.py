@@ -45,10 +45,11 @@ class _Run:
     """One batch of a field's postings sorted by term (bytes) then document: in memory, or in
     three files read back sequentially as the final merge walks the terms in order."""
 
-    def __init__(self, terms: list[bytes], postings: np.ndarray, position_counts: np.ndarray, arrays: tuple):
-        self.terms = terms  # sorted
-        self.postings = postings.tolist()  # postings per term
-        self.position_counts = position_counts.tolist()  # positions per term
+    def __init__(self, tids: np.ndarray, postings: np.ndarray, position_counts: np.ndarray, arrays: tuple):
+        # compact arrays, not lists: a long build keeps dozens of runs until the end
+        self.tids = tids.astype(np.uint32)  # the terms (ids into the field's vocabulary), sorted by bytes
+        self.postings = postings.astype(np.uint32)  # postings per term
+        self.position_counts = position_counts.astype(np.int64)  # positions per term
         self.arrays: tuple[np.ndarray, ...] | None = arrays  # docs, counts, positions
         self.files: list[Any] = []
         self.names: list[str] = []
@@ -77,7 +78,7 @@ class _Run:
 
     def take(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The next term's postings (terms are taken in order)."""
-        count, positions = self.postings[index], self.position_counts[index]
+        count, positions = int(self.postings[index]), int(self.position_counts[index])
         if self.arrays is not None:
             start, position_start = self._offsets
             docs, counts, all_positions = self.arrays
@@ -176,7 +177,7 @@ class FieldPostings:
         sorted_positions = positions[gather]
         del gather
         run = _Run(
-            [self._term_bytes[tid] for tid in used],
+            np.array(used, dtype=np.uint32),
             per_term,
             positions_per_term,
             (docs[order], sorted_counts, sorted_positions),
@@ -195,15 +196,16 @@ class FieldPostings:
         """``(term bytes, docs, counts, positions)`` for every term in order, over every run."""
         runs = self.runs + ([self._sorted_batch()] if self._tids else [])
         self.runs = runs
+        term_bytes = self._term_bytes
         if len(runs) == 1:
             (run,) = runs
             run.open(storage)
-            for index, term in enumerate(run.terms):
-                yield (term, *run.take(index))
+            for index, tid in enumerate(run.tids.tolist()):
+                yield (term_bytes[tid], *run.take(index))
             return
         for run in runs:
             run.open(storage)
-        entries = heapq.merge(*(_keyed(run.terms, number) for number, run in enumerate(runs)))
+        entries = heapq.merge(*(_keyed(run, number, term_bytes) for number, run in enumerate(runs)))
         for term, group in groupby(entries, key=itemgetter(0)):
             parts = [runs[r].take(i) for _, r, i in group]
             if len(parts) == 1:
@@ -263,8 +265,8 @@ class FieldPostings:
         self.close(storage)
 
 
-def _keyed(terms: list[bytes], run: int) -> Iterator[tuple[bytes, int, int]]:
-    return ((term, run, index) for index, term in enumerate(terms))
+def _keyed(run: _Run, number: int, term_bytes: list[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    return ((term_bytes[tid], number, index) for index, tid in enumerate(run.tids.tolist()))
 
 
 def bulk_field(fieldobj: Any) -> bool:
@@ -285,6 +287,7 @@ class BulkSegmentWriter(SegmentWriter):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         # the pool keeps the rest; sorting a full batch takes about twice its size again
         self._bulk_limit = limitmb * 1024 * 1024 // 4
+        self.pool.limit //= 4  # it keeps the few postings of the other fields (ids, facets)
         self._bulk = {
             name: FieldPostings(name, fieldobj.format.field_boost)
             for name, fieldobj in self.schema.items()

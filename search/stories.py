@@ -74,7 +74,7 @@ def _signature(items: set[str]) -> np.ndarray:
 # The scheme's own hash (SHA-1, first 32 bits) of each shingle, cached: releases share most of
 # their shingles, and hashing was most of the cost of signing one. Cleared when full.
 _SHINGLE_HASHES: dict[str, int] = {}
-_SHINGLE_HASHES_LIMIT = 100_000
+_SHINGLE_HASHES_LIMIT = 50_000
 
 
 def _shingle_hash(shingle: str) -> int:
