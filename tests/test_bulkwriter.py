@@ -153,3 +153,50 @@ def test_runs_merge_in_term_then_document_order(tmp_path: Path) -> None:
     ]
     postings.close(storage)
     assert list(storage.list()) == []
+
+
+def _by_path(index_dir: Path) -> dict[str, Any]:
+    """Every posting, field length and stored field, documents keyed by path (numbering aside),
+    and the story book."""
+    from search.index import current_generation, open_index
+    from search.stories import StoryBook
+
+    content: dict[str, Any] = {}
+    with open_index(index_dir).reader() as reader:
+        paths = reader.column_reader("path_column")
+        for fieldname, term in reader.all_terms():
+            matcher = reader.postings(fieldname, term)
+            rows = []
+            while matcher.is_active():
+                positions = matcher.value_as("positions") if fieldname in ("title", "body", "grams") else None
+                rows.append((paths[matcher.id()], matcher.weight(), positions))
+                matcher.next()
+            content[(fieldname, term)] = sorted(rows)
+        for docnum in reader.all_doc_ids():
+            lengths = [reader.doc_field_length(docnum, name) for name in ("title", "body", "grams")]
+            content[paths[docnum]] = (reader.stored_fields(docnum), lengths)
+    book = StoryBook.load(current_generation(index_dir))
+    content["stories"] = {doc: (list(entry.signature), entry.size, entry.copies) for doc, entry in book.entries.items()}
+    return content
+
+
+def test_parallel_full_build_equals_one_process_build(tmp_path: Path, monkeypatch: Any) -> None:
+    """A full build's writer processes read, extract and sign the releases themselves: the report,
+    the index and the story book are what one process building alone gives."""
+    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from tests.synthetic import write_releases
+
+    source = tmp_path / "releases"
+    write_releases(source, PARALLEL_THRESHOLD + 16)
+    (source / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (source / "empty.txt").write_bytes(b"")
+    (source / "truncated.txt").write_bytes("平安建设\n\n九龙坡区公安分局通报:民警抓获一名嫌疑人。".encode()[:-1])
+    reports = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        reports[workers] = sync(tmp_path / f"ix-{workers}", [source])
+    one, parallel = reports["1"], reports["2"]
+    assert parallel.added == one.added == PARALLEL_THRESHOLD + 17
+    assert sorted(map(repr, parallel.skipped)) == sorted(map(repr, one.skipped)) and len(one.skipped) == 2
+    assert sorted(map(repr, parallel.warnings)) == sorted(map(repr, one.warnings)) and one.warnings
+    assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
