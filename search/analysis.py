@@ -401,21 +401,43 @@ def _folded_for_indexing(text: str) -> str:
     return fold(text, lowercase=False).text
 
 
+# What each jieba token adds to ``index_terms``, cached: a corpus repeats its vocabulary endlessly.
+# Cleared when full, so that a writer's memory stays bounded.
+_TOKEN_TERMS: dict[str, tuple[tuple[tuple[str, int], ...], int]] = {}
+_TOKEN_TERMS_LIMIT = 50_000
+
+
+def _token_terms(token: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """The ``(lowercased term, position offset)`` pairs one jieba token gives ``index_terms``
+    (its word runs, stop words left out, each word's template) and the positions it takes."""
+    stops = stop_words()
+    terms: list[tuple[str, int]] = []
+    width = 0
+    for word, _, _ in split_word_runs(((token, 0, len(token)),)):
+        if not (word.isalnum() or _WORDLIKE.search(word)) or word.lower() in stops:
+            continue
+        template, word_width = word_template(word, True)
+        terms.extend((term.lower(), width + offset) for term, _, offset in template)
+        width += word_width
+    return tuple(terms), width
+
+
 def index_terms(text: str) -> dict[str, list[int]]:
     """``{term: [positions]}`` exactly as ``ChineseAnalyzer`` indexes ``text``, without building
     a ``Token`` per term: the fast path for bulk indexing (tested equal to the analyser)."""
-    stops = stop_words()
-    template_of = word_template
-    wordlike = _WORDLIKE.search
+    cache = _TOKEN_TERMS
     postings: dict[str, list[int]] = {}
+    get = postings.get
     position = 0
-    for word, _, _ in split_word_runs(segmenter().tokenize(_folded_for_indexing(text))):
-        if not (word.isalnum() or wordlike(word)) or word.lower() in stops:
-            continue
-        template, width = template_of(word, True)
-        for term, _, offset in template:
-            term = term.lower()
-            positions = postings.get(term)
+    for token, _, _ in segmenter().tokenize(_folded_for_indexing(text)):
+        entry = cache.get(token)
+        if entry is None:
+            if len(cache) >= _TOKEN_TERMS_LIMIT:
+                cache.clear()
+            entry = cache[token] = _token_terms(token)
+        terms, width = entry
+        for term, offset in terms:
+            positions = get(term)
             if positions is None:
                 postings[term] = [position + offset]
             else:
@@ -446,17 +468,25 @@ def gram_terms(text: str) -> dict[str, list[int]]:
     """``{bigram: [positions]}`` for the bigram field: every run of ideographs in the folded text
     as overlapping character bigrams, one position each, with a gap between runs so a phrase of
     bigrams never spans punctuation. Finds any 2+ character string however jieba split it."""
+    # The runs joined: a bigram's position is its offset in the joined string, and the pair
+    # across two runs (no bigram) is the gap between them.
+    runs = _IDEOGRAPH_RUNS.findall(_folded_for_indexing(text))
+    joined = "".join(runs)
+    grams: list[str | None] = [joined[index : index + 2] for index in range(len(joined) - 1)]
+    end = -1
+    for run in runs[:-1]:
+        end += len(run)
+        grams[end] = None
     postings: dict[str, list[int]] = {}
-    position = 0
-    for run in _IDEOGRAPH_RUNS.finditer(_folded_for_indexing(text)):
-        for gram in character_bigrams(run.group()):
-            positions = postings.get(gram)
-            if positions is None:
-                postings[gram] = [position]
-            else:
-                positions.append(position)
-            position += 1
-        position += 1
+    get = postings.get
+    for position, gram in enumerate(grams):
+        if gram is None:
+            continue
+        positions = get(gram)
+        if positions is None:
+            postings[gram] = [position]
+        else:
+            positions.append(position)
     return postings
 
 

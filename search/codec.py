@@ -30,6 +30,7 @@ so neither does this codec: every term, rare or not, has its postings in packed 
 from __future__ import annotations
 
 import struct
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import replace
@@ -48,11 +49,16 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.bulkwriter import BulkSegmentWriter
 from search.packed import (
+    _FLOAT32,
     VALUES_CHARACTERS,
     VALUES_NONE,
     VALUES_POSITIONS,
     VALUES_RAW,
+    WEIGHTS_EACH,
+    WEIGHTS_ONE,
+    WEIGHTS_SAME,
     BlockArrays,
     concatenate,
     decode_id_weight_lists,
@@ -60,6 +66,7 @@ from search.packed import (
     decode_position_lists,
     decode_positions,
     pack_characters,
+    pack_int_array,
     pack_ints,
     pack_weights,
     unpack_ints,
@@ -122,16 +129,80 @@ class PackedPostingsWriter(W3PostingsWriter):
                 self._maxlength = length
 
     def _write_block(self, last: bool = False) -> None:
+        ids = self._ids
+        deltas = [ids[0]]
+        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
+        self._emit_block(pack_ints(deltas), *pack_weights(self._weights), self._pack_values(), last)
+
+    def add_term_arrays(
+        self, ids: np.ndarray, weights: np.ndarray, counts: np.ndarray, positions: np.ndarray, lengths: np.ndarray
+    ) -> None:
+        """Every block of one term of a ``Positions`` field, from its postings as arrays: ids
+        ascending, float64 weights, a frequency and its positions per posting (at least one),
+        each document's field length (0: none). The bytes and term statistics ``add_posting``
+        per posting and ``_write_block`` give, with every block's maxima taken at once; weights
+        are float64, as W3 takes the maximum before storing them as float32."""
+        total = len(ids)
+        starts = np.arange(0, total, self._blocklimit)
+        ids64 = ids.astype(np.int64)
+        deltas = np.diff(ids64, prepend=0)
+        deltas[starts] = ids64[starts]  # a block's first delta is its first id
+        weights32 = weights.astype(np.float32)
+        position_starts = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(counts, out=position_starts[1:])
+        block_ends = [*starts[1:].tolist(), total]
+        maxweights = np.maximum.reduceat(weights, starts).tolist()
+        lowest, highest = np.minimum.reduceat(weights32, starts), np.maximum.reduceat(weights32, starts)
+        unknown = np.iinfo(np.int64).max
+        minlengths = np.minimum.reduceat(np.where(lengths > 0, lengths, unknown), starts).tolist()
+        maxlengths = np.maximum.reduceat(lengths, starts).tolist()
+        top_deltas = np.maximum.reduceat(deltas, starts).tolist()
+        top_counts = np.maximum.reduceat(counts, starts).tolist()
+        top_positions = np.maximum.reduceat(positions, position_starts[starts]).tolist()
+        for number, start in enumerate(starts.tolist()):
+            end = block_ends[number]
+            self._ids = ids64[start:end].tolist()
+            self._weights = array("f", weights32[start:end].tobytes())
+            self._maxweight = max(0, maxweights[number])
+            self._minlength = None if minlengths[number] == unknown else minlengths[number]
+            self._maxlength = maxlengths[number]
+            if lowest[number] == highest[number] == 1.0:
+                weight_mode, weight_bytes = WEIGHTS_ONE, b""
+            elif lowest[number] == highest[number]:
+                weight_mode, weight_bytes = WEIGHTS_SAME, _FLOAT32.pack(lowest[number])
+            else:
+                weight_mode, weight_bytes = WEIGHTS_EACH, weights32[start:end].astype("<f4", copy=False).tobytes()
+            first, last = position_starts[start], position_starts[end]
+            values = pack_int_array(counts[start:end], top_counts[number])
+            values += pack_int_array(positions[first:last], top_positions[number])
+            id_bytes = pack_int_array(deltas[start:end], top_deltas[number])
+            self._emit_block(id_bytes, weight_mode, weight_bytes, values, end == total)
+
+    def add_block_lists(
+        self,
+        ids: list[int],
+        weights: list[float],
+        counts: list[int],
+        positions: list[int],
+        lengths: tuple[int | None, int],
+        last: bool,
+    ) -> None:
+        """``add_term_arrays`` for a term of a few postings (one block), as lists: numpy's cost
+        per call outweighs its speed there (most terms of a segment have one or two postings)."""
+        self._ids = ids
+        self._weights = array("f", weights)
+        self._maxweight = max(0, *weights)
+        self._minlength, self._maxlength = lengths
+        deltas = [ids[0]]
+        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
+        values = pack_ints(counts) + pack_ints(positions)
+        self._emit_block(pack_ints(deltas), *pack_weights(self._weights), values, last)
+
+    def _emit_block(self, id_bytes: bytes, weight_mode: int, weight_bytes: bytes, values: bytes, last: bool) -> None:
         if not self._blockcount:
             self._postfile.write(BLOCK_MAGIC)
         self._terminfo.add_block(self)
-
         ids = self._ids
-        weights = self._weights
-        deltas = [ids[0]]
-        deltas.extend(ids[i] - ids[i - 1] for i in range(1, len(ids)))
-        weight_mode, weight_bytes = pack_weights(weights)
-        value_bytes = self._pack_values()
         header = _HEADER.pack(
             len(ids),
             ids[-1],
@@ -142,7 +213,7 @@ class PackedPostingsWriter(W3PostingsWriter):
             weight_mode,
             self._value_mode,
         )
-        body = b"".join((header, pack_ints(deltas), weight_bytes, value_bytes))
+        body = b"".join((header, id_bytes, weight_bytes, values))
         self._postfile.write(_LENGTH.pack(-len(body) if last else len(body)))
         self._postfile.write(body)
         self._blockcount += 1
@@ -318,7 +389,9 @@ class PackedFileIndex(FileIndex):
 
     def writer(self, procs: int = 1, **kwargs: Any) -> Any:
         kwargs.setdefault("codec", PackedCodec())  # MpWriter hands its kwargs on to the sub-writers
-        return super().writer(procs=procs, **kwargs)
+        if procs > 1:
+            return super().writer(procs=procs, **kwargs)
+        return BulkSegmentWriter(self, **kwargs)  # Whoosh's writer with array postings
 
 
 def create_index(directory: str, schema: Any, indexname: str) -> PackedFileIndex:

@@ -48,6 +48,21 @@ def pack_ints(values: list[int]) -> bytes:
     return bytes((code,)) + packed.tobytes()
 
 
+def pack_int_array(values: np.ndarray, top: int | None = None) -> bytes:
+    """``pack_ints`` of a numpy integer array: the same bytes, without a Python list. ``top``,
+    when the caller knows it, is the largest value of an array with no negative ones."""
+    if not len(values):
+        return b"\x00"
+    code, dtype = 3, _DTYPE_OF_CODE[3]
+    if top is not None or values.min() >= 0:
+        top = int(values.max()) if top is None else top
+        for limit, limit_code, _ in _LIMITS:
+            if top < limit:
+                code, dtype = limit_code, _DTYPE_OF_CODE[limit_code]
+                break
+    return bytes((code,)) + values.astype(dtype, copy=False).tobytes()
+
+
 def unpack_ints(data: bytes, offset: int, count: int) -> tuple[np.ndarray, int]:
     """The integer array written by ``pack_ints`` at ``offset``, and the offset after it."""
     dtype = _DTYPE_OF_CODE[data[offset]]

@@ -66,9 +66,37 @@ def shingles(text: str) -> set[str]:
 def _signature(items: set[str]) -> np.ndarray:
     from datasketch import MinHash
 
-    sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
-    sketch.update_batch([item.encode("utf-8") for item in items])
+    sketch = MinHash(num_perm=NUM_PERM, scheme=_SCHEME, hashfunc=_shingle_hash)
+    sketch.update_batch(items)
     return sketch.hashvalues
+
+
+# The scheme's own hash (SHA-1, first 32 bits) of each shingle, cached: releases share most of
+# their shingles, and hashing was most of the cost of signing one. Cleared when full.
+_SHINGLE_HASHES: dict[str, int] = {}
+_SHINGLE_HASHES_LIMIT = 50_000
+
+
+def _shingle_hash(shingle: str) -> int:
+    value = _SHINGLE_HASHES.get(shingle)
+    if value is None:
+        from datasketch.hashfunc import sha1_hash32
+
+        if len(_SHINGLE_HASHES) >= _SHINGLE_HASHES_LIMIT:
+            _SHINGLE_HASHES.clear()
+        value = _SHINGLE_HASHES[shingle] = sha1_hash32(shingle.encode("utf-8"))
+    return value
+
+
+# a release's text, or its signature and shingle count (``signed``)
+Signable = "str | tuple[np.ndarray, int]"
+
+
+def signed(text: str) -> tuple[np.ndarray, int]:
+    """A release's signature and shingle count: what ``StoryBook.update`` takes in place of its
+    text (the bulk build signs releases in its writer processes, in parallel)."""
+    own = shingles(text)
+    return _signature(own), len(own)
 
 
 def _sketch(signature: np.ndarray) -> MinHash:
@@ -118,9 +146,9 @@ class StoryBook:
     def update(
         self,
         live: Iterable[str],
-        changed: dict[str, str],
+        changed: dict[str, Signable],
     ) -> None:
-        """Forget releases no longer indexed, (re)sign ``changed`` (id → text) and link each to
+        """Forget releases no longer indexed, (re)sign ``changed`` (id → text or ``signed(text)``) and link each to
         its copies among the indexed releases."""
         live_ids = set(live)
         for gone in [doc_id for doc_id in self.entries if doc_id not in live_ids or doc_id in changed]:
@@ -136,11 +164,11 @@ class StoryBook:
         for doc_id, text in sorted(changed.items()):
             if doc_id not in live_ids:
                 continue
-            own = shingles(text)
+            signature, size = text if isinstance(text, tuple) else signed(text)
             entry = self.entries.get(doc_id)
             order = entry.order if entry else self._take_order()
-            self.entries[doc_id] = _Entry(order, _signature(own), len(own))
-            if len(own) < MIN_SHINGLES:
+            self.entries[doc_id] = _Entry(order, signature, size)
+            if size < MIN_SHINGLES:
                 continue
             sketch = _sketch(self.entries[doc_id].signature)
             for candidate in self._copies_among(doc_id, lsh.query(sketch)):
@@ -227,7 +255,7 @@ def load_story_map(folder: Path) -> dict[str, str]:
 
 
 def update_stories(
-    folder: Path, live: Iterable[str], changed: dict[str, str], text_of: Callable[[str], str | None]
+    folder: Path, live: Iterable[str], changed: dict[str, Signable], text_of: Callable[[str], str | None]
 ) -> StoryBook:
     """Bring the generation's story book in line with the index and save it. Releases the book
     does not know yet (an index from before stories, a book lost) are signed from their text."""

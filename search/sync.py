@@ -42,7 +42,7 @@ from search.index import (
 )
 from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
-from search.stories import update_stories
+from search.stories import signed, update_stories
 from search.writer import CheckedMpWriter
 
 WRITER_MEMORY_MB = 96
@@ -211,10 +211,40 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
     leave their own segment instead of merging)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        return CheckedMpWriter(
-            ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=fresh, batchsize=256
-        )
+        if fresh:  # the writer processes also read, clean and extract (jobs: ``_prepare``)
+            return CheckedMpWriter(
+                ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
+                prepare=_prepare,
+            )  # fmt: skip
+        return CheckedMpWriter(ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, batchsize=256)
     return ix.writer(limitmb=WRITER_MEMORY_MB)
+
+
+def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
+    """In a writer process: one new release read, cleaned and extracted into its fields, and
+    what the report and the story book need of it (``_apply_outcomes``)."""
+    path, key = job
+    try:
+        data = read_release_bytes(path)
+    except LoadError as error:
+        return None, (key, str(error))
+    fields, problem, warnings = _release(path, data)
+    if fields is None:
+        return None, (key, problem or "could not be processed")
+    signature = signed(story_text(fields["_stored_title"], fields["_stored_body"]))
+    return fields, (key, None, fields["id"], warnings, signature)
+
+
+def _apply_outcomes(outcomes: list[tuple[Any, ...]], report: SyncReport, signatures: dict[str, Any]) -> None:
+    """What the writer processes' ``_prepare`` found, into the report."""
+    for key, problem, *added in outcomes:
+        if problem is not None:
+            report.skipped.append(Skipped(key, problem))
+            continue
+        doc_id, warnings, signature = added
+        report.warnings.extend(Skipped(key, warning) for warning in warnings)
+        signatures[doc_id] = signature
+        report.added += 1
 
 
 def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
@@ -341,12 +371,16 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     report.files = len(files)
     progress.start(len(files))
 
-    # Read and hash every file (cheap); only new and changed ones are processed.
+    # Read and hash every indexed file (cheap); only new and changed ones are processed. A new
+    # file is read when it is processed (a full build: by the writer processes, in parallel).
     seen: set[str] = set()
     jobs: list[Path] = []
     for path in files:
         key = path_key(path)
         seen.add(key)
+        if key not in stored:
+            jobs.append(path)
+            continue
         data = _read_or_skip(path, key, report)
         if data is None:
             progress.advance(path)
@@ -359,28 +393,32 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         jobs.append(path)
 
     failpoint("sync:start")
-    changed_texts: dict[str, str] = {}
+    changed_texts: dict[str, Any] = {}  # id → story text, or its signature (stories.signed)
     writer = _writer(ix, len(jobs), fresh=not stored)
     try:
         for path in jobs:
             key = path_key(path)
             progress.advance(path)
-            # read again rather than keep every changed file in memory since hashing
-            data = _read_or_skip(path, key, report)
-            if data is None:
-                continue
-            fields, problem, warnings = _release(path, data)
-            if fields is None:
-                report.skipped.append(Skipped(key, problem or "could not be processed"))
-                continue
-            report.warnings.extend(Skipped(key, warning) for warning in warnings)
-            changed_texts[fields["id"]] = story_text(fields["_stored_title"], fields["_stored_body"])
-            if key in stored:
-                writer.update_document(**fields)
-                report.updated += 1
+            if getattr(writer, "prepare", None):  # a fresh build: the writer processes do the rest
+                writer.add_job((path, key))
+                report.added += 1  # until the outcomes are in (_apply_outcomes)
             else:
-                writer.add_document(**fields)
-                report.added += 1
+                # read again rather than keep every changed file in memory since hashing
+                data = _read_or_skip(path, key, report)
+                if data is None:
+                    continue
+                fields, problem, warnings = _release(path, data)
+                if fields is None:
+                    report.skipped.append(Skipped(key, problem or "could not be processed"))
+                    continue
+                report.warnings.extend(Skipped(key, warning) for warning in warnings)
+                changed_texts[fields["id"]] = story_text(fields["_stored_title"], fields["_stored_body"])
+                if key in stored:
+                    writer.update_document(**fields)
+                    report.updated += 1
+                else:
+                    writer.add_document(**fields)
+                    report.added += 1
             if report.added + report.updated == 1:
                 failpoint("sync:after-first-document")
         for path in stored:
@@ -391,6 +429,10 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         failpoint("sync:before-commit")
         if report.added or report.updated or report.removed:
             writer.commit(mergetype=merge_small_segments)
+            if getattr(writer, "prepare", None):
+                report.added = 0
+                order = {path_key(path): number for number, path in enumerate(jobs)}
+                _apply_outcomes(sorted(writer.outcomes, key=lambda outcome: order[outcome[0]]), report, changed_texts)
         else:
             writer.cancel()
     except BaseException:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import pickle
 import queue
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from search.bulkwriter import BulkSegmentWriter
 from search.codec import PackedCodec
 from search.index import WriterFailedError, failpoint
 
@@ -40,24 +42,91 @@ def _describe(exitcode: int) -> str:
     return f"failed (exit code {exitcode}; out of disk space or memory?)"
 
 
+# A job the writer processes prepare themselves (``CheckedMpWriter.add_job``), in the place of a
+# document's fields.
+JOB_FIELD = "_job"
+
+
 class _WriterTask(SubWriterTask):
+    # set by the parent before the process starts (inherited by the fork): turns a job into a
+    # document's fields (or None) and what the parent should learn of it
+    prepare: Callable[[Any], tuple[dict[str, Any] | None, Any]] | None = None
+
     def run(self) -> None:
         failpoint("writer-child:run")  # crash tests stop or fail a writer process here
-        super().run()
+        if not self.multisegment:  # the parent merges the sub-writers' pool files: Whoosh's writer
+            super().run()
+            return
+        # Whoosh's SubWriterTask.run for a writer that leaves its own segment, with array postings
+        writer = self.writer = BulkSegmentWriter(self.storage.open_index(self.indexname), _lk=False, **self.kwargs)
+        self.outcomes: list[Any] = []
+        while self.running:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+        if not self.running:
+            writer.cancel()
+            return
+        segment = None
+        if writer._added:
+            segment = writer._finalize_segment()
+        else:  # an empty segment is no use to anybody (its files go with the next commit's clean-up)
+            writer._close_segment()
+        # the outcomes go through a file: a big result left in the queue's pipe would keep this
+        # process from exiting while the parent waits for it to exit
+        outcomes = f"{random_name()}.outcomes"
+        with writer.temp_storage().create_file(outcomes).raw_file() as out:
+            pickle.dump(self.outcomes, out, pickle.HIGHEST_PROTOCOL)
+        self.resultqueue.put((outcomes, writer.pool.fieldnames, segment), timeout=5)
+
+    def _process_file(self, filename: str, doc_count: int) -> None:
+        # Whoosh's, preparing jobs into documents here, in parallel, rather than in the parent
+        storage = self.writer.temp_storage()
+        with storage.open_file(filename).raw_file() as jobs:
+            for _ in range(doc_count):
+                _, fields = pickle.load(jobs)
+                if JOB_FIELD not in fields:
+                    self.writer.add_document(**fields)
+                    continue
+                prepared, outcome = self.prepare(fields[JOB_FIELD])
+                self.outcomes.append(outcome)
+                if prepared is not None:
+                    self.writer.add_document(**prepared)
+        storage.delete_file(filename)
 
 
 class CheckedMpWriter(MpWriter):
     """``MpWriter`` that fails the whole run when any of its writer processes fails. It and its
     sub-writers write with our codec, like every writer of the index (``search.codec``)."""
 
-    def __init__(self, index: Any, procs: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        index: Any,
+        procs: int | None = None,
+        prepare: Callable[[Any], tuple[dict[str, Any] | None, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("codec", PackedCodec())  # MpWriter hands its kwargs on to the sub-writers
         super().__init__(index, procs=procs, **kwargs)
+        if prepare is not None and not self.multisegment:
+            raise ValueError("jobs are prepared only by writer processes that leave their own segments")
+        self.prepare = prepare
+        # what ``prepare`` said of each job, known once committed (in no particular order)
+        self.outcomes: list[Any] = []
+
+    def add_job(self, job: Any) -> None:
+        """Have a writer process turn ``job`` into a document with ``prepare`` and index it: the
+        work of preparing documents (reading, cleaning, extracting) is shared out as well."""
+        if self.prepare is None:
+            raise ValueError("this writer was given nothing to prepare jobs with")
+        MpWriter.add_document(self, **{JOB_FIELD: job})
 
     def _new_task(self) -> SubWriterTask:
         task = _WriterTask(
             self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
         )
+        task.prepare = self.prepare
         self.tasks.append(task)
         task.start()
         return task
@@ -119,7 +188,10 @@ class CheckedMpWriter(MpWriter):
         finalsegments = self._merge_segments(mergetype, optimize, merge)
         results = self._wait_for_tasks()
         if self.multisegment:
-            finalsegments += [segment for _, _, segment in results]
+            for outcomes, _, _ in results:
+                with self.temp_storage().open_file(outcomes).raw_file() as handle:
+                    self.outcomes += pickle.load(handle)
+            finalsegments += [segment for _, _, segment in results if segment is not None]
             if self._added:
                 finalsegments.append(self._finalize_segment())
             else:

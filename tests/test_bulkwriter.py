@@ -1,0 +1,202 @@
+"""The bulk writer (array postings, ``search.bulkwriter``) against Whoosh's own segment writer,
+both with our codec: the same documents, commits, deletions and merges give the same terms,
+term statistics, postings (ids, weights, positions), field lengths, stored fields and columns,
+with and without runs spilled to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh.writing import SegmentWriter
+
+from search import codec
+from search.bulkwriter import BulkSegmentWriter, FieldPostings
+from search.index import build_schema
+
+# Small blocks, so short documents still give terms of several blocks.
+BLOCK_LIMIT = 4
+PIECES = ["民警", "电信诈骗", "九龙坡区", "公安局", "杜荣良", "的", "抓获", "2024年", "APP", "，", "。", " ", "\n"]
+PIECES += ["南京市长江大桥", "萬州區"]
+
+text = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
+commit = st.fixed_dictionaries(
+    {
+        "documents": st.lists(st.tuples(text, text), min_size=1, max_size=8),
+        "deletions": st.lists(st.integers(min_value=0, max_value=40), max_size=3),
+        "merge": st.booleans(),
+        "spill": st.booleans(),
+    }
+)
+history = st.fixed_dictionaries({"commits": st.lists(commit, min_size=1, max_size=4), "optimize": st.booleans()})
+
+
+def _fields(number: int, title: str, body: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": f"{number:04d}",
+        "title": title,
+        "_stored_title": title.strip(),
+        "body": f"{title}\n\n{body}",
+        "_stored_body": body,
+        "grams": f"{title}\n\n{body}",
+        "datekey": 20240100 + number % 28,
+        "region": "重庆市/重庆市/九龙坡区".encode() if number % 2 else b"",
+        "path": f"/releases/{number}.txt",
+        "path_column": f"/releases/{number}.txt".encode(),
+        "checksum": b"%064d" % number,
+        "meta": {"number": number},
+    }
+    if number % 3:
+        fields["district"] = "九龙坡区"
+        fields["crime_type"] = "诈骗,盗窃" if number % 2 else "诈骗"
+    return fields
+
+
+def _build(directory: Path, plan: dict[str, Any], bulk: bool) -> Any:
+    ix = codec.create_index(str(directory), build_schema(), "t")
+    writer_class = BulkSegmentWriter if bulk else SegmentWriter
+    number = 0
+    for step in plan["commits"]:
+        writer = writer_class(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+        if bulk and step["spill"]:
+            writer._bulk_limit = 0  # a run on disk after every document
+        for title, body in step["documents"]:
+            writer.add_document(**_fields(number, title, body))
+            number += 1
+        for deleted in step["deletions"]:
+            writer.delete_by_term("path", f"/releases/{deleted}.txt")
+        writer.commit(merge=step["merge"])
+    if plan["optimize"]:
+        writer_class(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT)).commit(optimize=True)
+    return ix
+
+
+def _content(ix: Any) -> list[tuple]:
+    """Everything a segment holds, segment by segment, as Whoosh's reader serves it."""
+    rows: list[tuple] = []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            rows.append(("segment", leaf.doc_count_all(), sorted(leaf.all_doc_ids())))
+            for fieldname, term in leaf.all_terms():
+                info = leaf.term_info(fieldname, term)
+                statistics = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length())
+                extent = (info.min_id(), info.max_id(), info.max_weight(), info.extent())
+                rows.append(("term", fieldname, term, statistics, extent))
+                fieldobj = leaf.schema[fieldname]
+                matcher = leaf.postings(fieldname, term)
+                while matcher.is_active():
+                    positions = matcher.value_as("positions") if fieldobj.format.supports("positions") else None
+                    rows.append((matcher.id(), matcher.weight(), positions))
+                    matcher.next()
+            for docnum in range(leaf.doc_count_all()):
+                rows.append(("stored", docnum, leaf.stored_fields(docnum)))
+                for fieldname in ("title", "body", "grams"):
+                    rows.append(("length", docnum, fieldname, leaf.doc_field_length(docnum, fieldname)))
+            for fieldname in ("id", "datekey", "region", "path_column", "checksum", "source"):
+                if leaf.has_column(fieldname):
+                    rows.append(("column", fieldname, list(leaf.column_reader(fieldname))))
+            rows.append(("field lengths", [leaf.field_length(name) for name in ("title", "body", "grams")]))
+    return rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=history)
+def test_bulk_writer_writes_what_whooshs_writer_writes(tmp_path_factory: Any, plan: dict[str, Any]) -> None:
+    stock = _build(tmp_path_factory.mktemp("stock"), plan, bulk=False)
+    bulk = _build(tmp_path_factory.mktemp("bulk"), plan, bulk=True)
+    assert _content(bulk) == _content(stock)
+
+
+def test_segment_files_are_byte_identical(tmp_path: Path) -> None:
+    """Without merges, the postings and terms files are the very same bytes."""
+    # 150: terms of more than one full block of 128 postings
+    documents = [("警方通报", "九龙坡区民警抓获电信诈骗嫌疑人杜荣良。" * (n % 7 + 1)) for n in range(150)]
+    folders = {}
+    for bulk in (False, True):
+        folder = tmp_path / ("bulk" if bulk else "stock")
+        folder.mkdir()
+        ix = codec.create_index(str(folder), build_schema(), "t")
+        writer = (BulkSegmentWriter if bulk else SegmentWriter)(ix, codec=codec.PackedCodec(), compound=False)
+        if bulk:
+            writer._bulk_limit = 50_000  # a few runs on disk
+        for number, (title, body) in enumerate(documents):
+            writer.add_document(**_fields(number, title, body))
+        writer.commit()
+        folders[bulk] = folder
+
+    def files(folder: Path) -> dict[str, bytes]:
+        # t_<segment id>.<what>: the segment id is random
+        return {path.name.split(".", 1)[1]: path.read_bytes() for path in folder.glob("t_*.*")}
+
+    stock_files, bulk_files = files(folders[False]), files(folders[True])
+    assert {"pst", "trm", "_body_len.col", "_stored.col"} <= set(stock_files)
+    assert bulk_files == stock_files
+
+
+def test_runs_merge_in_term_then_document_order(tmp_path: Path) -> None:
+    from whoosh.filedb.filestore import FileStorage
+
+    storage = FileStorage(str(tmp_path)).create()
+    postings = FieldPostings("f", 1.0)
+    postings.add(0, {"b": [1, 2], "a": [0]}, True)
+    postings.spill(storage)
+    postings.add(1, {"a": [3], "c": [5]}, True)
+    postings.spill(storage)
+    postings.add(2, {"c": [1, 7, 9]}, True)  # left in memory: the last run
+    terms = [(term, *(values.tolist() for values in arrays)) for term, *arrays in postings.terms(storage)]
+    assert terms == [
+        (b"a", [0, 1], [1, 1], [0, 3]),
+        (b"b", [0], [2], [1, 2]),
+        (b"c", [1, 2], [1, 3], [5, 1, 7, 9]),
+    ]
+    postings.close(storage)
+    assert list(storage.list()) == []
+
+
+def _by_path(index_dir: Path) -> dict[str, Any]:
+    """Every posting, field length and stored field, documents keyed by path (numbering aside),
+    and the story book."""
+    from search.index import current_generation, open_index
+    from search.stories import StoryBook
+
+    content: dict[str, Any] = {}
+    with open_index(index_dir).reader() as reader:
+        paths = reader.column_reader("path_column")
+        for fieldname, term in reader.all_terms():
+            matcher = reader.postings(fieldname, term)
+            rows = []
+            while matcher.is_active():
+                positions = matcher.value_as("positions") if fieldname in ("title", "body", "grams") else None
+                rows.append((paths[matcher.id()], matcher.weight(), positions))
+                matcher.next()
+            content[(fieldname, term)] = sorted(rows)
+        for docnum in reader.all_doc_ids():
+            lengths = [reader.doc_field_length(docnum, name) for name in ("title", "body", "grams")]
+            content[paths[docnum]] = (reader.stored_fields(docnum), lengths)
+    book = StoryBook.load(current_generation(index_dir))
+    content["stories"] = {doc: (list(entry.signature), entry.size, entry.copies) for doc, entry in book.entries.items()}
+    return content
+
+
+def test_parallel_full_build_equals_one_process_build(tmp_path: Path, monkeypatch: Any) -> None:
+    """A full build's writer processes read, extract and sign the releases themselves: the report,
+    the index and the story book are what one process building alone gives."""
+    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from tests.synthetic import write_releases
+
+    source = tmp_path / "releases"
+    write_releases(source, PARALLEL_THRESHOLD + 16)
+    (source / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (source / "empty.txt").write_bytes(b"")
+    (source / "truncated.txt").write_bytes("平安建设\n\n九龙坡区公安分局通报:民警抓获一名嫌疑人。".encode()[:-1])
+    reports = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        reports[workers] = sync(tmp_path / f"ix-{workers}", [source])
+    one, parallel = reports["1"], reports["2"]
+    assert parallel.added == one.added == PARALLEL_THRESHOLD + 17
+    assert sorted(map(repr, parallel.skipped)) == sorted(map(repr, one.skipped)) and len(one.skipped) == 2
+    assert sorted(map(repr, parallel.warnings)) == sorted(map(repr, one.warnings)) and one.warnings
+    assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
