@@ -16,6 +16,7 @@ from search.facets import FacetColumns
 from search.query import vectored
 from search.query.nodes import DocSet, GramRun, _positional, _walk
 from search.query.parse import _sequence_query
+from search.sorted_docs import SortedDocs
 
 # ``parse(text, fields, widen=True)``: the engine's parser, giving the query and the synonyms its
 # words were widened to
@@ -187,7 +188,10 @@ def _plan(
         regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
         return {doc for doc in vectored.live_docs(searcher) if region_ids[doc] in regions}
 
-    return coordination.make_plan(units, parse, lambda query: set(vectored.docs_for_query(searcher, query)), located_in)
+    def matches(query: wq.Query) -> SortedDocs:
+        return SortedDocs(vectored.doc_array(searcher, query))
+
+    return coordination.make_plan(units, parse, matches, located_in)
 
 
 def _synonyms_found(
