@@ -133,7 +133,8 @@ def region_counts(
         totals = np.bincount(codes[counted], weights=per_region[counted], minlength=len(names)).astype(np.int64)
         present = np.flatnonzero(totals)
         if limit is not None:
-            present = present[[bool(names[code]) for code in present.tolist()]] if "" in names else present
+            if "" in names:  # names are distinct: one code is blank
+                present = present[present != names.index("")]
             present = present[np.lexsort((ranks[present], -totals[present]))[:limit]]
         counts[level] = Counter(
             dict(zip([names[code] for code in present.tolist()], totals[present].tolist(), strict=True))
