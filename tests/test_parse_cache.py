@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from whoosh import query as wq
 
-from search.query import SearchEngine
+from search.query import QueryError, SearchEngine
 from search.query.nodes import DocSet, GramRun, boosted
 from search.sync import sync
 from tests.conftest import SEED_000, SEED_001, SEED_002
@@ -55,3 +56,17 @@ def test_a_query_is_parsed_once_per_commit_and_searches_the_same(tmp_path):
     engine.search("民警 诈骗")
     assert len(calls) > parses + 1
     engine.close()
+
+
+def test_a_remembered_word_still_counts_and_still_brings_its_synonyms(engine):
+    from search.query.limits import MAX_QUERY_WORDS
+
+    alone = engine._parse("扫黑除恶", ("body",))[1]
+    assert alone  # widened by the synonym file
+    # the same word made in one parse is replayed in the next, with what it adds
+    assert engine._parse("扫黑除恶 民警", ("title", "body"))[1] == alone
+    assert engine._parse("民警 扫黑除恶", ("body",))[1] == alone
+    words = " ".join(["民警"] * (MAX_QUERY_WORDS + 1))
+    engine.search("民警")
+    with pytest.raises(QueryError, match=f"query has {MAX_QUERY_WORDS + 1} words"):
+        engine.search(words)

@@ -16,7 +16,7 @@ from search.analysis import Word, is_dictionary_word, is_ideograph_run, query_wo
 from search.normalise import fold_text
 from search.query.nodes import GramRun, Near, QuotedPhrase, WordPhrase, _walk, boosted, gram_query
 from search.query.results import region_name
-from search.synonyms import expansions_of
+from search.synonyms import SynonymFileError, expansions_of, synonyms
 
 # Relative weights of the ways a query word can match: the whole word (1.0) ranks above the same
 # characters found only as bigrams inside other words, and above a synonym the user did not type.
@@ -61,11 +61,51 @@ class ChineseQueryParser(QueryParser):
         )
         return phrase
 
+    def _priorized(self, methodname: str) -> list[Any]:
+        # the plugins' taggers and filters, in priority order, gathered and sorted once per parser
+        # (``parser_for`` reuses one parser for parse after parse; none is added after it is made)
+        kept = self.__dict__.setdefault("_prioritised", {})
+        if methodname not in kept:
+            kept[methodname] = super()._priorized(methodname)
+        return kept[methodname]
+
+    def add_plugin(self, pin: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().add_plugin(pin)
+
+    def remove_plugin(self, pi: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().remove_plugin(pi)
+
+    def remove_plugin_class(self, cls: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().remove_plugin_class(cls)
+
     @property
     def word_count(self) -> int:
         return max(self._words_per_field.values(), default=0)
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+        """A word's query, made once per word, field and boost (``_WordQueries``): a search parses
+        the whole query, then each word again for scoring and for matching."""
+        key = (fieldname, text, termclass, boost, tokenize, removestops, self.widen)
+        remembered = _WORD_QUERIES.get(key)
+        if remembered is None:
+            outer_words, outer_expanded = self._words_per_field, self.expanded
+            self._words_per_field, self.expanded = {}, {}  # what this word adds, to replay
+            try:
+                query = self._term_query(fieldname, text, termclass, boost, tokenize, removestops)
+                remembered = (query, self._words_per_field, self.expanded)
+            finally:
+                self._words_per_field, self.expanded = outer_words, outer_expanded
+            _WORD_QUERIES.put(key, remembered)
+        query, words, expanded = remembered
+        for field, count in words.items():
+            self._words_per_field[field] = self._words_per_field.get(field, 0) + count
+        self.expanded.update(expanded)
+        return query
+
+    def _term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
             # district:台中 finds Taiwan's 台中市, filed as a city: the field of the level the name stands at
             name = region_name(text, fieldname) or text
@@ -112,6 +152,33 @@ class ChineseQueryParser(QueryParser):
         return wq.Or([query, *(boosted(alternative, SYNONYM_BOOST) for alternative in alternatives)])
 
 
+class _WordQueries:
+    """Word queries (``ChineseQueryParser.term_query``) with what making them added to the parser's
+    word counts and synonyms, shared by every parser: they depend on the word, the field, the boost
+    and the synonym table (emptied when it changes), never on the index. Trees are never changed
+    in place once built, so one serves every query holding the word. Bounded by emptying."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._found: dict[Any, Any] = {}
+        self._table: Any = None
+
+    def get(self, key: Any) -> Any:
+        try:
+            table = synonyms()
+        except SynonymFileError:  # made afresh: it raises if it needs the table
+            return None
+        if table is not self._table:
+            self._found, self._table = {}, table
+        return self._found.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._found) >= self.size:
+            self._found = {}
+        self._found[key] = value
+
+
+_WORD_QUERIES = _WordQueries()
 _PARSERS = threading.local()
 
 
