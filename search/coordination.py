@@ -141,9 +141,14 @@ class Plan:
     @property
     def docs(self) -> list[int]:
         """Every release matching a unit or a part, ascending."""
+        return self.doc_array.tolist()
+
+    @property
+    def doc_array(self) -> np.ndarray:
+        """``docs`` as an array."""
         found = [self._sorted_array(unit.docs) for unit in self.units]
         found += [self._sorted_array(docs) for unit in self.units for _, docs in unit.parts]
-        return _distinct(np.concatenate(found)).tolist() if found else []
+        return _distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def key(self, doc: int) -> tuple[int, int]:
         """(units matched, parts matched of the units it lacks): higher ranks first."""

@@ -195,8 +195,8 @@ class ListFacets:
     def __init__(self, columns: FacetColumns, values: FacetValues):
         self.columns, self.values = columns, values
 
-    def docs(self, docs: list[int]) -> list[int]:
-        return docs
+    def docs(self, docs: list[int] | np.ndarray) -> list[int]:
+        return docs.tolist() if isinstance(docs, np.ndarray) else docs
 
     def apply_filters(
         self, docs: list[int], region: str | None, date_range: tuple[int, int] | None, include_undated: bool = False
@@ -231,7 +231,7 @@ class ArrayFacets:
         self.columns, self.values, self.arrays = columns, values, arrays
         self.limit = limit  # region counts: only the names a facet of this many values lists
 
-    def docs(self, docs: list[int]) -> np.ndarray:
+    def docs(self, docs: list[int] | np.ndarray) -> np.ndarray:
         return np.asarray(docs, dtype=np.int64)
 
     def apply_filters(

@@ -68,7 +68,12 @@ def doc_frequency(searcher: Any, fieldname: str, text: Any) -> int:
 
 def live_docs(searcher: Any) -> list[int]:
     """``searcher.reader().all_doc_ids()`` as a list, from the cached per-segment live arrays."""
-    return executor_for(searcher).live().tolist()
+    return live_array(searcher).tolist()
+
+
+def live_array(searcher: Any) -> np.ndarray:
+    """``live_docs`` as an ascending array."""
+    return executor_for(searcher).live()
 
 
 class Tallied(Mapping):
