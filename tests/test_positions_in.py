@@ -7,20 +7,9 @@ import shutil
 
 from search import codec
 from search.query import SearchEngine
+from search.query.proximity import matcher_positions
 from search.sync import sync
 from tests.conftest import SEEDS, TELECOM_ONLY
-
-
-def matcher_positions(reader, word, docs):
-    found = {}
-    postings = reader.postings("body", word)
-    for doc in docs:
-        if not postings.is_active():
-            break
-        postings.skip_to(doc)
-        if postings.is_active() and postings.id() == doc:
-            found[doc] = list(postings.value_as("positions"))
-    return found
 
 
 def test_positions_in_a_few_documents_equal_the_matchers(tmp_path):

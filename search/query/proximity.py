@@ -65,17 +65,21 @@ def _positions_in(searcher: Searcher, words: list[str], docs: list[int]) -> dict
         if ("body", word) not in reader:
             return {}
         in_blocks = codec.positions_in(reader, "body", word, docs)
-        if in_blocks is not None:
-            for doc, positions in in_blocks.items():
-                found[doc].append(positions)
-            continue
-        postings = reader.postings("body", word)
-        for doc in docs:
-            if not postings.is_active():
-                break
-            postings.skip_to(doc)
-            if postings.is_active() and postings.id() == doc:
-                found[doc].append(list(postings.value_as("positions")))
+        for doc, positions in (in_blocks if in_blocks is not None else matcher_positions(reader, word, docs)).items():
+            found[doc].append(positions)
+    return found
+
+
+def matcher_positions(reader: Any, word: str, docs: list[int]) -> dict[int, list[int]]:
+    """``{doc: positions of word in its body}`` for the ``docs`` (ascending) that have it, by a Whoosh matcher."""
+    found = {}
+    postings = reader.postings("body", word)
+    for doc in docs:
+        if not postings.is_active():
+            break
+        postings.skip_to(doc)
+        if postings.is_active() and postings.id() == doc:
+            found[doc] = list(postings.value_as("positions"))
     return found
 
 
