@@ -89,7 +89,7 @@ class ChineseQueryParser(QueryParser):
         """A word's query, made once per word, field and boost (``_WordQueries``): a search parses
         the whole query, then each word again for scoring and for matching."""
         key = (fieldname, text, termclass, boost, tokenize, removestops, self.widen)
-        remembered = _WORD_QUERIES.get(key)
+        remembered, table = _WORD_QUERIES.get(key)
         if remembered is None:
             outer_words, outer_expanded = self._words_per_field, self.expanded
             self._words_per_field, self.expanded = {}, {}  # what this word adds, to replay
@@ -98,7 +98,7 @@ class ChineseQueryParser(QueryParser):
                 remembered = (query, self._words_per_field, self.expanded)
             finally:
                 self._words_per_field, self.expanded = outer_words, outer_expanded
-            _WORD_QUERIES.put(key, remembered)
+            _WORD_QUERIES.put(key, remembered, table)
         query, words, expanded = remembered
         for field, count in words.items():
             self._words_per_field[field] = self._words_per_field.get(field, 0) + count
@@ -160,22 +160,29 @@ class _WordQueries:
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self._found: dict[Any, Any] = {}
-        self._table: Any = None
+        # (the synonym table, the word queries made with it), replaced as one (threads share it)
+        self._state: tuple[Any, dict[Any, Any]] = (None, {})
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: Any) -> tuple[Any, Any]:
+        """(the remembered value or None, the table in force or None when it cannot be read)."""
         try:
             table = synonyms()
         except SynonymFileError:  # made afresh: it raises if it needs the table
-            return None
-        if table is not self._table:
-            self._found, self._table = {}, table
-        return self._found.get(key)
+            return None, None
+        made_with, found = self._state
+        if made_with is not table:
+            self._state = (table, {})
+            return None, table
+        return found.get(key), table
 
-    def put(self, key: Any, value: Any) -> None:
-        if len(self._found) >= self.size:
-            self._found = {}
-        self._found[key] = value
+    def put(self, key: Any, value: Any, table: Any) -> None:
+        made_with, found = self._state
+        if table is None or made_with is not table:  # the table changed while the word was made
+            return
+        if len(found) >= self.size:
+            self._state = (table, {key: value})
+        else:
+            found[key] = value
 
 
 _WORD_QUERIES = _WordQueries()
