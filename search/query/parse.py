@@ -15,8 +15,9 @@ from search import gazetteer
 from search.analysis import Word, is_dictionary_word, is_ideograph_run, query_words
 from search.normalise import fold_text
 from search.query.nodes import GramRun, Near, QuotedPhrase, WordPhrase, _walk, boosted, gram_query
+from search.query.parse_cache import WORD_QUERIES
 from search.query.results import region_name
-from search.synonyms import SynonymFileError, expansions_of, synonyms
+from search.synonyms import expansions_of
 
 # Relative weights of the ways a query word can match: the whole word (1.0) ranks above the same
 # characters found only as bigrams inside other words, and above a synonym the user did not type.
@@ -86,10 +87,10 @@ class ChineseQueryParser(QueryParser):
         return max(self._words_per_field.values(), default=0)
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
-        """A word's query, made once per word, field and boost (``_WordQueries``): a search parses
-        the whole query, then each word again for scoring and for matching."""
+        """A word's query, made once per word, field and boost (``parse_cache.WordQueries``): a
+        search parses the whole query, then each word again for scoring and for matching."""
         key = (fieldname, text, termclass, boost, tokenize, removestops, self.widen)
-        remembered, table = _WORD_QUERIES.get(key)
+        remembered, table = WORD_QUERIES.get(key)
         if remembered is None:
             outer_words, outer_expanded = self._words_per_field, self.expanded
             self._words_per_field, self.expanded = {}, {}  # what this word adds, to replay
@@ -98,7 +99,7 @@ class ChineseQueryParser(QueryParser):
                 remembered = (query, self._words_per_field, self.expanded)
             finally:
                 self._words_per_field, self.expanded = outer_words, outer_expanded
-            _WORD_QUERIES.put(key, remembered, table)
+            WORD_QUERIES.put(key, remembered, table)
         query, words, expanded = remembered
         for field, count in words.items():
             self._words_per_field[field] = self._words_per_field.get(field, 0) + count
@@ -152,40 +153,6 @@ class ChineseQueryParser(QueryParser):
         return wq.Or([query, *(boosted(alternative, SYNONYM_BOOST) for alternative in alternatives)])
 
 
-class _WordQueries:
-    """Word queries (``ChineseQueryParser.term_query``) with what making them added to the parser's
-    word counts and synonyms, shared by every parser: they depend on the word, the field, the boost
-    and the synonym table (emptied when it changes), never on the index. Trees are never changed
-    in place once built, so one serves every query holding the word. Bounded by emptying."""
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        # (the synonym table, the word queries made with it), replaced as one (threads share it)
-        self._state: tuple[Any, dict[Any, Any]] = (None, {})
-
-    def get(self, key: Any) -> tuple[Any, Any]:
-        """(the remembered value or None, the table in force or None when it cannot be read)."""
-        try:
-            table = synonyms()
-        except SynonymFileError:  # made afresh: it raises if it needs the table
-            return None, None
-        made_with, found = self._state
-        if made_with is not table:
-            self._state = (table, {})
-            return None, table
-        return found.get(key), table
-
-    def put(self, key: Any, value: Any, table: Any) -> None:
-        made_with, found = self._state
-        if table is None or made_with is not table:  # the table changed while the word was made
-            return
-        if len(found) >= self.size:
-            self._state = (table, {key: value})
-        else:
-            found[key] = value
-
-
-_WORD_QUERIES = _WordQueries()
 _PARSERS = threading.local()
 
 

@@ -1,4 +1,4 @@
-"""Parsed queries remembered per commit: a search parses its text, each of its words and their
+"""Parsed queries remembered per commit (and word queries remembered, ``WordQueries``): a search parses its text, each of its words and their
 parts, for scoring and for matching (up to nine parses for two words), and the same words recur
 from search to search. A parse depends on the text, the fields, widening, the commit (its schema
 and vocabulary: ``limits._check_expansions``) and the synonym table; the key holds the first four
@@ -53,3 +53,39 @@ class ParseCache:
                         self._parsed.popitem(last=False)
         query, expanded = found
         return query, dict(expanded)
+
+
+class WordQueries:
+    """Word queries (``ChineseQueryParser.term_query``) with what making them added to the parser's
+    word counts and synonyms, shared by every parser: they depend on the word, the field, the boost
+    and the synonym table (emptied when it changes), never on the index. Trees are never changed
+    in place once built, so one serves every query holding the word. Bounded by emptying."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        # (the synonym table, the word queries made with it), replaced as one (threads share it)
+        self._state: tuple[Any, dict[Any, Any]] = (None, {})
+
+    def get(self, key: Any) -> tuple[Any, Any]:
+        """(the remembered value or None, the table in force or None when it cannot be read)."""
+        try:
+            table = synonyms()
+        except SynonymFileError:  # made afresh: it raises if it needs the table
+            return None, None
+        made_with, found = self._state
+        if made_with is not table:
+            self._state = (table, {})
+            return None, table
+        return found.get(key), table
+
+    def put(self, key: Any, value: Any, table: Any) -> None:
+        made_with, found = self._state
+        if table is None or made_with is not table:  # the table changed while the word was made
+            return
+        if len(found) >= self.size:
+            self._state = (table, {key: value})
+        else:
+            found[key] = value
+
+
+WORD_QUERIES = WordQueries()
