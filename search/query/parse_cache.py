@@ -1,9 +1,10 @@
-"""Parsed queries remembered per commit (and word queries remembered, ``WordQueries``): a search parses its text, each of its words and their
-parts, for scoring and for matching (up to nine parses for two words), and the same words recur
-from search to search. A parse depends on the text, the fields, widening, the commit (its schema
-and vocabulary: ``limits._check_expansions``) and the synonym table; the key holds the first four
-and the cache is emptied when the synonym table in force changes. Parsed trees are never changed
-in place (rewriting and normalising build new nodes), so one tree serves every search."""
+"""Parsed queries remembered per commit, and word queries remembered (``WordQueries``): a search
+parses its text, each of its words and their parts, for scoring and for matching (up to nine
+parses for two words), and the same words recur from search to search. A parse depends on the
+text, the fields, widening, the commit (its schema and vocabulary: ``limits._check_expansions``)
+and the synonym table; the key holds the first four and the cache is emptied when the synonym
+table in force changes. Parsed trees are never changed in place (rewriting and normalising build
+new nodes), so one tree serves every search."""
 
 from __future__ import annotations
 
