@@ -404,8 +404,10 @@ class Executor:
 
     def _scored_or(self, children: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         ids = self._union([child[0] for child in children])
-        scores = np.zeros(len(ids), dtype=np.float64)
+        # summed per document number, each in the children's order (so the same sums), then read
+        # at the union: no binary search of every child's documents in it
+        totals = np.zeros(self.searcher.doc_count_all(), dtype=np.float64)
         for child_ids, child_scores in children:
             if len(child_ids):
-                scores[np.searchsorted(ids, child_ids)] += child_scores
-        return ids, scores
+                totals[child_ids] += child_scores
+        return ids, totals[ids]
