@@ -469,3 +469,44 @@ def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockA
         if length < 0:
             break
         offset += _LENGTH.size + length
+
+
+def positions_in(reader: Any, fieldname: str, text: str | bytes, docs: list[int]) -> dict[int, list[int]] | None:
+    """``{doc: positions of the term}`` for the ``docs`` (ascending, the reader's numbers, live)
+    that have it, decoding only the blocks that hold one of them, from one read of the term's
+    postings per segment (a matcher's ``skip_to`` reads each block header in between from the
+    file). None when a segment is not of this codec."""
+    found: dict[int, list[int]] = {}
+    for segment_reader, docbase in reader.leaf_readers():
+        end = docbase + segment_reader.doc_count_all()
+        wanted = [doc - docbase for doc in docs if docbase <= doc < end]
+        if not wanted:
+            continue
+        if not is_packed(segment_reader):
+            return None
+        try:
+            matcher = segment_reader.postings(fieldname, text)
+        except TermNotFound:
+            continue
+        leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+        extent = leaf._length
+        if isinstance(extent, tuple):  # as in _term_blocks
+            (extent,) = extent
+        data = leaf._postfile.get(leaf._startoffset, extent)
+        offset, next_wanted = 4, 0
+        while offset < len(data) and next_wanted < len(wanted):
+            length = _LENGTH.unpack_from(data, offset)[0]
+            count, maxid, _, _, _, _, weight_mode, value_mode = _HEADER.unpack_from(data, offset + _LENGTH.size)
+            if wanted[next_wanted] <= maxid:
+                ids, _, values = decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
+                starts, positions = decode_positions(data, values, count, value_mode)[:2]
+                while next_wanted < len(wanted) and wanted[next_wanted] <= maxid:
+                    doc = wanted[next_wanted]
+                    at = int(np.searchsorted(ids, doc))
+                    if at < count and int(ids[at]) == doc:
+                        found[doc + docbase] = positions[starts[at] : starts[at + 1]].tolist()
+                    next_wanted += 1
+            if length < 0:
+                break
+            offset += _LENGTH.size + length
+    return found

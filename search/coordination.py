@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ from whoosh import query as wq
 from search import gazetteer
 from search.analysis import common_place_words, query_words, stop_words
 from search.normalise import fold_text
+from search.sorted_docs import SortedDocs
 
 OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 # a part found in a release counts this much of a whole unit's score (it already ranks lower)
@@ -123,8 +125,8 @@ class Unit:
 
     label: str
     query: wq.Query  # scores it (headline and body)
-    docs: set[int]
-    parts: list[tuple[wq.Query, set[int]]] = field(default_factory=list)
+    docs: AbstractSet[int]  # a set, or the executor's sorted array (``SortedDocs``)
+    parts: list[tuple[wq.Query, AbstractSet[int]]] = field(default_factory=list)
     part_labels: list[str] = field(default_factory=list)
     place: str | None = None  # the regions whose releases it also matches, as the notice names them
 
@@ -139,9 +141,14 @@ class Plan:
     @property
     def docs(self) -> list[int]:
         """Every release matching a unit or a part, ascending."""
+        return self.doc_array.tolist()
+
+    @property
+    def doc_array(self) -> np.ndarray:
+        """``docs`` as an array."""
         found = [self._sorted_array(unit.docs) for unit in self.units]
         found += [self._sorted_array(docs) for unit in self.units for _, docs in unit.parts]
-        return _distinct(np.concatenate(found)).tolist() if found else []
+        return _distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def key(self, doc: int) -> tuple[int, int]:
         """(units matched, parts matched of the units it lacks): higher ranks first."""
@@ -174,7 +181,9 @@ class Plan:
         docs = np.fromiter(docs, dtype=np.int64)
         return int(np.count_nonzero(self._keys(docs)[0] == len(self.units)))
 
-    def _sorted_array(self, docs: set[int]) -> np.ndarray:
+    def _sorted_array(self, docs: AbstractSet[int]) -> np.ndarray:
+        if isinstance(docs, SortedDocs):
+            return docs.array
         found = self._arrays.get(id(docs))
         if found is None:
             found = self._arrays[id(docs)] = np.sort(np.fromiter(docs, dtype=np.int64, count=len(docs)))
@@ -221,7 +230,7 @@ def region_docs(region_ids: list[int], regions: set[int]) -> set[int]:
 def make_plan(
     units: list[str],
     parse: Callable[[str, bool], tuple[wq.Query, wq.Query] | None],
-    matches: Callable[[wq.Query], set[int]],
+    matches: Callable[[wq.Query], AbstractSet[int]],
     located_in: Callable[[list[str]], set[int]],
 ) -> Plan | None:
     """The plan for a plain query's units, or None when plain matching says it all (one unit with

@@ -133,7 +133,8 @@ def region_counts(
         totals = np.bincount(codes[counted], weights=per_region[counted], minlength=len(names)).astype(np.int64)
         present = np.flatnonzero(totals)
         if limit is not None:
-            present = present[[bool(names[code]) for code in present.tolist()]] if "" in names else present
+            if "" in names:  # names are distinct: one code is blank
+                present = present[present != names.index("")]
             present = present[np.lexsort((ranks[present], -totals[present]))[:limit]]
         counts[level] = Counter(
             dict(zip([names[code] for code in present.tolist()], totals[present].tolist(), strict=True))
@@ -194,8 +195,8 @@ class ListFacets:
     def __init__(self, columns: FacetColumns, values: FacetValues):
         self.columns, self.values = columns, values
 
-    def docs(self, docs: list[int]) -> list[int]:
-        return docs
+    def docs(self, docs: list[int] | np.ndarray) -> list[int]:
+        return docs.tolist() if isinstance(docs, np.ndarray) else docs
 
     def apply_filters(
         self, docs: list[int], region: str | None, date_range: tuple[int, int] | None, include_undated: bool = False
@@ -230,7 +231,7 @@ class ArrayFacets:
         self.columns, self.values, self.arrays = columns, values, arrays
         self.limit = limit  # region counts: only the names a facet of this many values lists
 
-    def docs(self, docs: list[int]) -> np.ndarray:
+    def docs(self, docs: list[int] | np.ndarray) -> np.ndarray:
         return np.asarray(docs, dtype=np.int64)
 
     def apply_filters(

@@ -8,6 +8,7 @@ terminal colour, CSV and Atom are renderers of it (``search.formats``).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -115,8 +116,10 @@ def snippet(
         return _lead(text, max_chars)
     folded_terms = [term for term in terms if term]
     ranked = []
+    # spans are sorted and disjoint: a sentence's are one slice of them, found by bisection
+    span_starts, span_ends = [span[0] for span in spans], [span[1] for span in spans]
     for index, (start, end) in enumerate(_sentences(text)):
-        inside = [span for span in spans if span[0] < end and span[1] > start]
+        inside = spans[bisect.bisect_right(span_ends, start) : bisect.bisect_left(span_starts, end)]
         if not inside:
             continue
         distinct = {_folded_word(text[s:e]) for s, e in inside}

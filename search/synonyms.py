@@ -76,8 +76,13 @@ def synonyms() -> dict[str, tuple[str, ...]]:
         except OSError as error:
             raise SynonymFileError(f"{SYNONYMS_ENV}={configured}: {error.strerror}") from None
         return _load(configured, mtime)
-    bundled = resources.files("search") / "data" / "synonyms.txt"
-    return _load(None, os.stat(str(bundled)).st_mtime)
+    return _load(None, os.stat(_bundled_path()).st_mtime)
+
+
+@functools.cache
+def _bundled_path() -> str:
+    """Where the bundled table is (looked up once: ``resources.files`` costs more than the stat)."""
+    return str(resources.files("search") / "data" / "synonyms.txt")
 
 
 def expansions_of(word: str) -> tuple[str, ...]:

@@ -68,6 +68,12 @@ def _restrict(ids: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
         return np.ones(len(ids), dtype=bool)
     if not len(candidates) or not len(ids):
         return np.zeros(len(ids), dtype=bool)
+    top = max(int(ids[-1]), int(candidates[-1]))
+    if min(int(ids[0]), int(candidates[0])) >= 0 and top < 4 * (len(ids) + len(candidates)) + 4096:
+        # document numbers: a table of them marked is cheaper than a binary search per id
+        table = np.zeros(top + 1, dtype=bool)
+        table[candidates] = True
+        return table[ids]
     where = np.searchsorted(candidates, ids)
     where[where == len(candidates)] = 0
     return candidates[where] == ids
@@ -398,8 +404,10 @@ class Executor:
 
     def _scored_or(self, children: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         ids = self._union([child[0] for child in children])
-        scores = np.zeros(len(ids), dtype=np.float64)
+        # summed per document number, each in the children's order (so the same sums), then read
+        # at the union: no binary search of every child's documents in it
+        totals = np.zeros(self.searcher.doc_count_all(), dtype=np.float64)
         for child_ids, child_scores in children:
             if len(child_ids):
-                scores[np.searchsorted(ids, child_ids)] += child_scores
-        return ids, scores
+                totals[child_ids] += child_scores
+        return ids, totals[ids]

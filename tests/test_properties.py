@@ -163,7 +163,13 @@ def test_fuzz_search_api_never_500(fuzz_client, query):
     if response.status_code == 200 and response.mimetype != "application/json":
         # format=csv, jsonl or atom (search.formats): streamed in full, answering the request
         assert response.mimetype in {FORMATS[name].media_type for name in API_FORMATS}
-        assert response.get_data()
+        body = response.get_data(as_text=True)
+        if response.mimetype == FORMATS["jsonl"].media_type:
+            # one JSON object per release found (none found: an empty body)
+            rows = [json.loads(line) for line in body.splitlines()]
+            assert len(rows) == min(int(response.headers["X-Total-Count"]), int(response.headers["X-Result-Cap"]))
+        else:
+            assert body  # a CSV header row or a feed element even when nothing matched
         return
     body = response.get_json()
     if response.status_code == 200:

@@ -37,7 +37,8 @@ from search.index import default_index_dir
 from search.query.execute import Found, find, rank
 from search.query.facets import _count, _iso_date, _ranked, as_date, count_facets
 from search.query.limits import MAX_QUERY_WORDS, _bounded, _check_expansions, _check_query_text
-from search.query.parse import ChineseQueryParser, _highlight_terms
+from search.query.parse import _highlight_terms, parser_for
+from search.query.parse_cache import ParseCache
 from search.query.plan import _synonyms_found
 from search.query.results import Document, Hit, QueryError, SearchResult, _described, region_name
 from search.query.scoring import SavedLengthsBM25F
@@ -78,6 +79,7 @@ class SearchEngine:
         self._segments: dict[tuple[str, str], SegmentColumns] = {}
         self._facet_values = FacetValuesCache()  # crime type, source (search.facet_registry)
         self._story_cache = StoryCache()
+        self._parses = ParseCache()
 
     def close(self) -> None:
         self._snapshots.pool.close()
@@ -138,8 +140,14 @@ class SearchEngine:
         cleaned = _check_query_text(text)
         if not cleaned:
             return wq.Every(), {}
+        key = (self._snapshots.current().commit, cleaned, tuple(fields), widen)
+        return self._parses.get(key, lambda: self._parsed(cleaned, fields, widen))
+
+    def _parsed(
+        self, cleaned: str, fields: tuple[str, ...], widen: bool
+    ) -> tuple[wq.Query, dict[str, tuple[str, ...]]]:
         schema = self._current_searcher().schema
-        parser = ChineseQueryParser(list(fields), schema, fieldboosts={"title": 2.0}, widen=widen)
+        parser = parser_for(tuple(fields), schema, widen)
         try:
             parsed = parser.parse(cleaned)
         except SynonymFileError as error:

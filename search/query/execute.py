@@ -7,6 +7,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -30,7 +31,8 @@ class Found:
     terms: list[str]  # to highlight
     expanded: dict[str, tuple[str, ...]]  # query word → the synonyms it was widened to
     runs: dict[Any, Any] = field(default_factory=dict)  # resolve_gram_runs' cache for this search
-    docs: list[int] = field(default_factory=list)
+    # a list, or an array where the matches come as one (a plan's, browsing): facets count arrays
+    docs: list[int] | np.ndarray = field(default_factory=list)
     # when positions had to be compared, every match scored (``_matches``)
     everything_scored: list[tuple[float, int]] | None = None
     plan: coordination.Plan | None = None  # a plain query's units (``coordination``)
@@ -47,10 +49,10 @@ def find(
     found.parsed = parsed = resolve_gram_runs(searcher, parsed, found.runs)
     found.plan = _plan(searcher, parse, units, columns, found.runs, parsed) if units and not browsing else None
     if browsing:
-        found.docs = vectored.live_docs(searcher)
+        found.docs = vectored.live_array(searcher)
     elif found.plan is not None:
         # releases with every word first, then those with most of them (``coordination``)
-        found.docs = found.plan.docs
+        found.docs = found.plan.doc_array
         found.terms = sorted({*found.terms, *found.plan.part_texts()}, key=len, reverse=True)
     else:
         _match_query(searcher, parse, text, units, found)

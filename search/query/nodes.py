@@ -3,6 +3,7 @@ parts, bigram runs), a confining document set, a boostable span, and walking a t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,7 +14,29 @@ from whoosh.searching import Searcher
 from search.analysis import character_bigrams, is_ideograph_run
 
 
-class _MarkedPhrase(wq.Phrase):
+class _SharedOnCopy:
+    """Copied without copying what it holds: Whoosh's ``with_boost`` deep-copies a query (with a
+    bigram run's whole word query, or a document set's list), but a query tree is never changed in
+    place once built (rewriting and normalising build new nodes), so a copy may share its parts."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.copy(self)
+
+
+def boosted(query: wq.Query, boost: float) -> wq.Query:
+    """``query.with_boost(boost)`` without Whoosh's deep copy of the whole tree (see
+    ``_SharedOnCopy``): the node copied, its children shared. Query types that pass a boost on to
+    their children their own way keep Whoosh's method."""
+    if type(query).with_boost is not wq.Query.with_boost or type(query).copy is not wq.Query.copy:
+        return query.with_boost(boost)
+    clone = copy.copy(query)
+    if isinstance(clone, wq.CompoundQuery):
+        clone.subqueries = list(clone.subqueries)
+    clone.boost = boost
+    return clone
+
+
+class _MarkedPhrase(_SharedOnCopy, wq.Phrase):
     """A phrase our query rewriting must still recognise after Whoosh normalises it: one word stays
     a phrase (Whoosh would make it a plain term) and the attributes in ``carried`` survive."""
 
@@ -39,7 +62,7 @@ class QuotedPhrase(_MarkedPhrase):
     typed: str | None = None  # the characters between the quotes, folded
 
 
-class WordPhrase(wq.Phrase):
+class WordPhrase(_SharedOnCopy, wq.Phrase):
     """The parts of one unknown query word, in order: already paired with its bigrams, unlike a
     phrase the user quoted."""
 
@@ -60,7 +83,7 @@ class GramRun(_MarkedPhrase):
     carried = ("word", "same_text")
 
 
-class DocSet(wq.Query):
+class DocSet(_SharedOnCopy, wq.Query):
     """Exactly these documents (global numbers), adding nothing to the score: confines the query
     it is intersected with to them."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from typing import Any
 
 from whoosh import query as wq
@@ -13,7 +14,8 @@ from whoosh.qparser import MultifieldPlugin, QueryParser
 from search import gazetteer
 from search.analysis import Word, is_dictionary_word, is_ideograph_run, query_words
 from search.normalise import fold_text
-from search.query.nodes import GramRun, Near, QuotedPhrase, WordPhrase, _walk, gram_query
+from search.query.nodes import GramRun, Near, QuotedPhrase, WordPhrase, _walk, boosted, gram_query
+from search.query.parse_cache import WORD_QUERIES
 from search.query.results import region_name
 from search.synonyms import expansions_of
 
@@ -43,6 +45,7 @@ class ChineseQueryParser(QueryParser):
         self.expanded: dict[str, tuple[str, ...]] = {}
 
     def parse(self, text: str, *args: Any, **kwargs: Any) -> wq.Query:
+        self._words_per_field, self.expanded = {}, {}  # a parser serves parse after parse (``parser_for``)
         # where each quoted phrase's characters are, to give each phrase the text typed
         self._quotes = [(match.start(1), match.end(1), match.group(1)) for match in re.finditer(r'"([^"]*)"', text)]
         return super().parse(text, *args, **kwargs)
@@ -59,11 +62,51 @@ class ChineseQueryParser(QueryParser):
         )
         return phrase
 
+    def _priorized(self, methodname: str) -> list[Any]:
+        # the plugins' taggers and filters, in priority order, gathered and sorted once per parser
+        # (``parser_for`` reuses one parser for parse after parse; none is added after it is made)
+        kept = self.__dict__.setdefault("_prioritised", {})
+        if methodname not in kept:
+            kept[methodname] = super()._priorized(methodname)
+        return kept[methodname]
+
+    def add_plugin(self, pin: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().add_plugin(pin)
+
+    def remove_plugin(self, pi: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().remove_plugin(pi)
+
+    def remove_plugin_class(self, cls: Any) -> None:
+        self.__dict__.pop("_prioritised", None)
+        super().remove_plugin_class(cls)
+
     @property
     def word_count(self) -> int:
         return max(self._words_per_field.values(), default=0)
 
     def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+        """A word's query, made once per word, field and boost (``parse_cache.WordQueries``): a
+        search parses the whole query, then each word again for scoring and for matching."""
+        key = (fieldname, text, termclass, boost, tokenize, removestops, self.widen)
+        remembered, table = WORD_QUERIES.get(key)
+        if remembered is None:
+            outer_words, outer_expanded = self._words_per_field, self.expanded
+            self._words_per_field, self.expanded = {}, {}  # what this word adds, to replay
+            try:
+                query = self._term_query(fieldname, text, termclass, boost, tokenize, removestops)
+                remembered = (query, self._words_per_field, self.expanded)
+            finally:
+                self._words_per_field, self.expanded = outer_words, outer_expanded
+            WORD_QUERIES.put(key, remembered, table)
+        query, words, expanded = remembered
+        for field, count in words.items():
+            self._words_per_field[field] = self._words_per_field.get(field, 0) + count
+        self.expanded.update(expanded)
+        return query
+
+    def _term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
         if fieldname in _REGION_FIELDS:
             # district:台中 finds Taiwan's 台中市, filed as a city: the field of the level the name stands at
             name = region_name(text, fieldname) or text
@@ -89,7 +132,7 @@ class ChineseQueryParser(QueryParser):
                 # 荣立集体) or whatever was dropped (了 of 毁了)
                 query = _or_bigrams(fieldname, typed, query)
         if boost != 1.0:
-            query = query.with_boost(boost)
+            query = boosted(query, boost)
         return query
 
     def _widened(self, fieldname: str, text: str, query: wq.Query) -> wq.Query:
@@ -107,7 +150,20 @@ class ChineseQueryParser(QueryParser):
             if not (is_ideograph_run(synonym) and any(word != synonym and word in synonym for word in shorter))
         )
         alternatives = [_sequence_query(fieldname, query_words(synonym)) for synonym in synonyms]
-        return wq.Or([query, *(alternative.with_boost(SYNONYM_BOOST) for alternative in alternatives)])
+        return wq.Or([query, *(boosted(alternative, SYNONYM_BOOST) for alternative in alternatives)])
+
+
+_PARSERS = threading.local()
+
+
+def parser_for(fields: tuple[str, ...], schema: Any, widen: bool) -> ChineseQueryParser:
+    """A parser of this thread for ``fields`` of ``schema`` (the title boosted ×2): making one
+    sets up Whoosh's plugins and compiles their patterns, a good part of a short query's parse."""
+    parsers = _PARSERS.__dict__.setdefault("parsers", {})
+    kept = parsers.get((fields, widen))
+    if kept is None or kept.schema is not schema:
+        kept = parsers[(fields, widen)] = ChineseQueryParser(list(fields), schema, {"title": 2.0}, widen)
+    return kept
 
 
 def _word_query(fieldname: str, word: Word) -> wq.Query:
@@ -142,7 +198,7 @@ def _or_bigrams(fieldname: str, text: str, query: wq.Query, same_text: bool = Fa
         return query
     words = gram.words if isinstance(gram, wq.Phrase) else [gram.text]
     run = GramRun(gram.fieldname, words, word=query, same_text=same_text)
-    return wq.Or([query, run.with_boost(GRAM_BOOST)])
+    return wq.Or([query, boosted(run, GRAM_BOOST)])
 
 
 def _phrase_by_words(phrase: wq.Phrase) -> wq.Query:
@@ -164,7 +220,7 @@ def _phrase_by_words(phrase: wq.Phrase) -> wq.Query:
     for previous, word in itertools.pairwise(words):
         distance = len(previous.parts)
         matcher = Near([matcher, wq.Term(field, word.text)], slop=distance, ordered=True, mindist=distance)
-    return matcher.with_boost(phrase.boost) if phrase.boost != 1.0 else matcher
+    return boosted(matcher, phrase.boost) if phrase.boost != 1.0 else matcher
 
 
 def _highlight_terms(query: wq.Query) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
@@ -16,6 +17,7 @@ from search.facets import FacetColumns
 from search.query import vectored
 from search.query.nodes import DocSet, GramRun, _positional, _walk
 from search.query.parse import _sequence_query
+from search.sorted_docs import SortedDocs
 
 # ``parse(text, fields, widen=True)``: the engine's parser, giving the query and the synonyms its
 # words were widened to
@@ -49,11 +51,12 @@ class _GramRunResolver:
     def __init__(self, searcher: Searcher, cache: dict[Any, Any], matching: bool):
         self.searcher, self.cache, self.matching = searcher, cache, matching
 
-    def word_docs(self, node: GramRun) -> set[int]:
+    def word_docs(self, node: GramRun) -> np.ndarray:
+        """The releases ``node``'s word-level query matches, ascending."""
         key = ("word", repr(node.word))
         if key not in self.cache:
             word = resolve_gram_runs(self.searcher, node.word, self.cache) if node.word is not None else wq.NullQuery
-            self.cache[key] = set(vectored.docs_for_query(self.searcher, word))
+            self.cache[key] = vectored.doc_array(self.searcher, word)
         return self.cache[key]
 
     def run_docs(self, node: GramRun) -> list[int]:
@@ -72,7 +75,8 @@ class _GramRunResolver:
                 return cache[key]
             found = self.word_docs(node)
             bigrams = wq.And([wq.Term(node.fieldname, gram) for gram in dict.fromkeys(node.words)])
-            candidates = [doc for doc in vectored.docs_for_query(searcher, bigrams) if doc not in found]
+            with_bigrams = vectored.doc_array(searcher, bigrams)
+            candidates = with_bigrams[~np.isin(with_bigrams, found)].tolist()
             if candidates and len(node.words) > 1:
                 exact = wq.And([DocSet(candidates), wq.Phrase(node.fieldname, node.words)])
                 candidates = vectored.docs_for_query(searcher, exact)
@@ -98,7 +102,7 @@ class _GramRunResolver:
         their releases are found once here. Listing matches, that set is the answer; scoring, the
         word's terms score them without comparing positions again, and the caller confines the
         search to the matches (``LOOSENED`` in the cache says so)."""
-        releases = sorted(self.word_docs(node).union(self.run_docs(node)))
+        releases = sorted(set(self.word_docs(node).tolist()).union(self.run_docs(node)))
         if not releases:
             return wq.Term("id", "")  # matches nothing, and an And keeps it (a NullQuery it would drop)
         if self.matching:
@@ -187,7 +191,10 @@ def _plan(
         regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
         return {doc for doc in vectored.live_docs(searcher) if region_ids[doc] in regions}
 
-    return coordination.make_plan(units, parse, lambda query: set(vectored.docs_for_query(searcher, query)), located_in)
+    def matches(query: wq.Query) -> SortedDocs:
+        return SortedDocs(vectored.doc_array(searcher, query))
+
+    return coordination.make_plan(units, parse, matches, located_in)
 
 
 def _synonyms_found(
@@ -197,12 +204,13 @@ def _synonyms_found(
     (their bigram runs were resolved for this search already: ``runs`` holds them)."""
     if not expanded or not matched:
         return []
-    present = set(matched)
+    present = np.zeros(searcher.doc_count_all(), dtype=bool)
+    present[np.asarray(matched, dtype=np.int64)] = True
     found = []
     for synonym in dict.fromkeys(word for synonyms in expanded.values() for word in synonyms):
         if synonym in expanded:  # typed by the user too
             continue
         query = resolve_gram_runs(searcher, _sequence_query("body", query_words(synonym)), runs, matching=True)
-        if any(doc in present for doc in vectored.docs_for_query(searcher, query)):
+        if present[vectored.doc_array(searcher, query)].any():
             found.append(synonym)
     return found

@@ -10,6 +10,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search import codec
 from search.query.nodes import _walk
 
 # Words of a multi-word query found within this many positions of each other raise the score, by up
@@ -56,19 +57,29 @@ def _with_proximity(
 
 
 def _positions_in(searcher: Searcher, words: list[str], docs: list[int]) -> dict[int, list[list[int]]]:
-    """``{doc: [positions of each word in its body]}`` for ``docs`` (ascending), one posting walk per word."""
+    """``{doc: [positions of each word in its body]}`` for ``docs`` (ascending), one posting walk per word
+    (only the blocks holding the documents decoded, ``codec.positions_in``, where the codec is ours)."""
     found: dict[int, list[list[int]]] = {doc: [] for doc in docs}
     reader = searcher.reader()
     for word in words:
         if ("body", word) not in reader:
             return {}
-        postings = reader.postings("body", word)
-        for doc in docs:
-            if not postings.is_active():
-                break
-            postings.skip_to(doc)
-            if postings.is_active() and postings.id() == doc:
-                found[doc].append(list(postings.value_as("positions")))
+        in_blocks = codec.positions_in(reader, "body", word, docs)
+        for doc, positions in (in_blocks if in_blocks is not None else matcher_positions(reader, word, docs)).items():
+            found[doc].append(positions)
+    return found
+
+
+def matcher_positions(reader: Any, word: str, docs: list[int]) -> dict[int, list[int]]:
+    """``{doc: positions of word in its body}`` for the ``docs`` (ascending) that have it, by a Whoosh matcher."""
+    found = {}
+    postings = reader.postings("body", word)
+    for doc in docs:
+        if not postings.is_active():
+            break
+        postings.skip_to(doc)
+        if postings.is_active() and postings.id() == doc:
+            found[doc] = list(postings.value_as("positions"))
     return found
 
 

@@ -38,6 +38,14 @@ def docs_for_query(searcher: Any, query: wq.Query) -> list[int]:
     return found if found is not None else list(searcher.docs_for_query(query))
 
 
+def doc_array(searcher: Any, query: wq.Query) -> np.ndarray:
+    """``docs_for_query``'s documents as an ascending int64 array, without a Python list."""
+    try:
+        return executor_for(searcher).docs(query)
+    except UnsupportedQueryError:
+        return np.array(sorted(set(searcher.docs_for_query(query))), dtype=np.int64)
+
+
 def everything_scored(searcher: Any, query: wq.Query, scored: bool) -> list[tuple[float | None, int]] | None:
     """``searcher.search(query, limit=None, scored=scored).top_n``: every match as (score, doc),
     best first and equal scores by document number (or ascending documents, score None, when not
@@ -60,7 +68,12 @@ def doc_frequency(searcher: Any, fieldname: str, text: Any) -> int:
 
 def live_docs(searcher: Any) -> list[int]:
     """``searcher.reader().all_doc_ids()`` as a list, from the cached per-segment live arrays."""
-    return executor_for(searcher).live().tolist()
+    return live_array(searcher).tolist()
+
+
+def live_array(searcher: Any) -> np.ndarray:
+    """``live_docs`` as an ascending array."""
+    return executor_for(searcher).live()
 
 
 class Tallied(Mapping):
