@@ -39,6 +39,8 @@ from whoosh.writing import SegmentWriter
 _U32 = np.dtype("<u4")
 # Terms with at most this many postings are packed from lists (numpy's fixed cost per call).
 SMALL_TERM = 48
+# Runs on disk per field before they are merged into one (each keeps three files open at the end).
+MAX_RUNS = 32
 
 
 class _Run:
@@ -191,11 +193,40 @@ class FieldPostings:
             run = self._sorted_batch()
             run.spill(storage)
             self.runs.append(run)
+            if len(self.runs) >= MAX_RUNS:
+                self._merge_runs(storage)
+
+    def _merge_runs(self, storage: Any) -> None:
+        """The runs on disk merged into one, so that the final merge never needs more open files
+        than a few ``MAX_RUNS`` (three per run)."""
+        runs, self.runs = self.runs, []
+        tids: list[int] = []
+        postings: list[int] = []
+        position_counts: list[int] = []
+        names = [f"{random_name()}.postings" for _ in range(3)]
+        outputs = [storage.create_file(name).raw_file() for name in names]
+        try:
+            for term, *arrays in self._merged(runs, storage):
+                tids.append(self._ids[term.decode("utf-8")])
+                postings.append(len(arrays[0]))
+                position_counts.append(len(arrays[2]))
+                for out, values in zip(outputs, arrays, strict=True):
+                    out.write(values.astype(_U32, copy=False).tobytes())
+        finally:
+            for out in outputs:
+                out.close()
+            for run in runs:
+                run.close(storage)
+        merged = _Run(np.array(tids, dtype=np.uint32), np.array(postings), np.array(position_counts), ())
+        merged.arrays, merged.names = None, names
+        self.runs = [merged]
 
     def terms(self, storage: Any) -> Iterator[tuple[bytes, np.ndarray, np.ndarray, np.ndarray]]:
         """``(term bytes, docs, counts, positions)`` for every term in order, over every run."""
-        runs = self.runs + ([self._sorted_batch()] if self._tids else [])
-        self.runs = runs
+        self.runs = self.runs + ([self._sorted_batch()] if self._tids else [])
+        return self._merged(self.runs, storage)
+
+    def _merged(self, runs: list[_Run], storage: Any) -> Iterator[tuple[bytes, np.ndarray, np.ndarray, np.ndarray]]:
         term_bytes = self._term_bytes
         if len(runs) == 1:
             (run,) = runs

@@ -59,12 +59,16 @@ class _WriterTask(SubWriterTask):
             return
         # Whoosh's SubWriterTask.run for a writer that leaves its own segment, with array postings
         writer = self.writer = BulkSegmentWriter(self.storage.open_index(self.indexname), _lk=False, **self.kwargs)
-        self.outcomes: list[Any] = []
-        while self.running:
-            jobinfo = self.jobqueue.get()
-            if jobinfo is None:
-                break
-            self._process_file(*jobinfo)
+        # The outcomes go to a file, a pickled list per job file as it is done (not kept here, nor
+        # sent through the result queue: a big result left in its pipe would keep this process
+        # from exiting while the parent waits for it to exit).
+        outcomes = f"{random_name()}.outcomes"
+        with writer.temp_storage().create_file(outcomes).raw_file() as self._outcomes:
+            while self.running:
+                jobinfo = self.jobqueue.get()
+                if jobinfo is None:
+                    break
+                self._process_file(*jobinfo)
         if not self.running:
             writer.cancel()
             return
@@ -73,16 +77,12 @@ class _WriterTask(SubWriterTask):
             segment = writer._finalize_segment()
         else:  # an empty segment is no use to anybody (its files go with the next commit's clean-up)
             writer._close_segment()
-        # the outcomes go through a file: a big result left in the queue's pipe would keep this
-        # process from exiting while the parent waits for it to exit
-        outcomes = f"{random_name()}.outcomes"
-        with writer.temp_storage().create_file(outcomes).raw_file() as out:
-            pickle.dump(self.outcomes, out, pickle.HIGHEST_PROTOCOL)
         self.resultqueue.put((outcomes, writer.pool.fieldnames, segment), timeout=5)
 
     def _process_file(self, filename: str, doc_count: int) -> None:
         # Whoosh's, preparing jobs into documents here, in parallel, rather than in the parent
         storage = self.writer.temp_storage()
+        outcomes = []
         with storage.open_file(filename).raw_file() as jobs:
             for _ in range(doc_count):
                 _, fields = pickle.load(jobs)
@@ -90,9 +90,11 @@ class _WriterTask(SubWriterTask):
                     self.writer.add_document(**fields)
                     continue
                 prepared, outcome = self.prepare(fields[JOB_FIELD])
-                self.outcomes.append(outcome)
+                outcomes.append(outcome)
                 if prepared is not None:
                     self.writer.add_document(**prepared)
+        if outcomes:  # jobs (given only to writers that leave their own segments, see run)
+            pickle.dump(outcomes, self._outcomes, pickle.HIGHEST_PROTOCOL)
         storage.delete_file(filename)
 
 
@@ -190,7 +192,11 @@ class CheckedMpWriter(MpWriter):
         if self.multisegment:
             for outcomes, _, _ in results:
                 with self.temp_storage().open_file(outcomes).raw_file() as handle:
-                    self.outcomes += pickle.load(handle)
+                    while True:
+                        try:
+                            self.outcomes += pickle.load(handle)
+                        except EOFError:  # the last job file's
+                            break
             finalsegments += [segment for _, _, segment in results if segment is not None]
             if self._added:
                 finalsegments.append(self._finalize_segment())

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
-from search import codec
+from search import bulkwriter, codec
 from search.bulkwriter import BulkSegmentWriter, FieldPostings
 from search.index import build_schema
 
@@ -60,11 +61,17 @@ def _build(directory: Path, plan: dict[str, Any], bulk: bool) -> Any:
     number = 0
     for step in plan["commits"]:
         writer = writer_class(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+        merge_runs_at = bulkwriter.MAX_RUNS
         if bulk and step["spill"]:
-            writer._bulk_limit = 0  # a run on disk after every document
-        for title, body in step["documents"]:
-            writer.add_document(**_fields(number, title, body))
-            number += 1
+            writer._bulk_limit = 0  # a run on disk after every document, merged every third
+            merge_runs_at = 3
+        saved, bulkwriter.MAX_RUNS = bulkwriter.MAX_RUNS, merge_runs_at
+        try:
+            for title, body in step["documents"]:
+                writer.add_document(**_fields(number, title, body))
+                number += 1
+        finally:
+            bulkwriter.MAX_RUNS = saved
         for deleted in step["deletions"]:
             writer.delete_by_term("path", f"/releases/{deleted}.txt")
         writer.commit(merge=step["merge"])
@@ -135,9 +142,11 @@ def test_segment_files_are_byte_identical(tmp_path: Path) -> None:
     assert bulk_files == stock_files
 
 
-def test_runs_merge_in_term_then_document_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("max_runs", [32, 2])  # 2: runs on disk merged into one as they come
+def test_runs_merge_in_term_then_document_order(tmp_path: Path, monkeypatch: Any, max_runs: int) -> None:
     from whoosh.filedb.filestore import FileStorage
 
+    monkeypatch.setattr(bulkwriter, "MAX_RUNS", max_runs)
     storage = FileStorage(str(tmp_path)).create()
     postings = FieldPostings("f", 1.0)
     postings.add(0, {"b": [1, 2], "a": [0]}, True)
