@@ -155,12 +155,13 @@ class StoryBook:
             self._forget(gone, keep_order=gone in changed and gone in live_ids)
         if not changed:
             return
-        from datasketch import MinHashLSH
+        from search.story_bands import BandIndex, band_keys, band_shape
 
-        lsh = MinHashLSH(threshold=_LSH_THRESHOLD, num_perm=NUM_PERM)
-        for doc_id, entry in self.entries.items():
-            if entry.size >= MIN_SHINGLES:
-                lsh.insert(doc_id, _sketch(entry.signature))
+        # The releases already in the book come first, then the changed ones in id order; each
+        # changed release is linked to the copies among those before it (its candidates share a
+        # MinHash band with it, as MinHashLSH would find them, from sorted arrays: search.story_bands).
+        rows = [doc_id for doc_id, entry in self.entries.items() if entry.size >= MIN_SHINGLES]
+        first_changed = len(rows)
         for doc_id, text in sorted(changed.items()):
             if doc_id not in live_ids:
                 continue
@@ -168,13 +169,19 @@ class StoryBook:
             entry = self.entries.get(doc_id)
             order = entry.order if entry else self._take_order()
             self.entries[doc_id] = _Entry(order, signature, size)
-            if size < MIN_SHINGLES:
-                continue
-            sketch = _sketch(self.entries[doc_id].signature)
-            for candidate in self._copies_among(doc_id, lsh.query(sketch)):
+            if size >= MIN_SHINGLES:
+                rows.append(doc_id)
+        if len(rows) == first_changed:
+            return
+        index = BandIndex(
+            band_keys([self.entries[doc_id].signature for doc_id in rows], *band_shape(_LSH_THRESHOLD, NUM_PERM))
+        )
+        for row in range(first_changed, len(rows)):
+            doc_id = rows[row]
+            candidates = [rows[other] for other in index.candidates(row, before=row).tolist()]
+            for candidate in self._copies_among(doc_id, candidates):
                 self.entries[doc_id].copies.add(candidate)
                 self.entries[candidate].copies.add(doc_id)
-            lsh.insert(doc_id, sketch)
 
     def _copies_among(self, doc_id: str, candidates: list[str]) -> list[str]:
         """The candidates whose containment with ``doc_id``, estimated from the signatures, reaches
