@@ -315,6 +315,9 @@ class BulkSegmentWriter(SegmentWriter):
     """Whoosh's ``SegmentWriter`` with array postings for the fields ``bulk_field`` accepts."""
 
     def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any):
+        unsupported = [name for name, field in ix.schema.items() if field.separate_spelling() or field.vector]
+        if unsupported:  # checked before anything is written, not halfway through a document
+            raise ValueError(f"fields {unsupported}: spelling and vectors need Whoosh's own writer")
         super().__init__(ix, limitmb=limitmb, **kwargs)
         # the pool keeps the rest; sorting a full batch takes about twice its size again
         self._bulk_limit = limitmb * 1024 * 1024 // 4
@@ -352,8 +355,6 @@ class BulkSegmentWriter(SegmentWriter):
                         if field.scorable:
                             length += freq
                         add_post((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
-            if field.separate_spelling() or field.vector:
-                raise NotImplementedError(f"field {fieldname!r}: spelling and vectors need Whoosh's own writer")
             stored = fields.get(f"_stored_{fieldname}", value)
             perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
             column = field.column_type

@@ -209,3 +209,15 @@ def test_parallel_full_build_equals_one_process_build(tmp_path: Path, monkeypatc
     assert sorted(map(repr, parallel.skipped)) == sorted(map(repr, one.skipped)) and len(one.skipped) == 2
     assert sorted(map(repr, parallel.warnings)) == sorted(map(repr, one.warnings)) and one.warnings
     assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
+
+
+def test_a_schema_with_term_vectors_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    from whoosh import fields
+
+    schema = build_schema()
+    schema.add("notes", fields.TEXT(vector=True))
+    ix = codec.create_index(str(tmp_path), schema, "t")
+    before = sorted(path.name for path in tmp_path.iterdir())
+    with pytest.raises(ValueError, match="notes"):
+        BulkSegmentWriter(ix, codec=codec.PackedCodec(), compound=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == before  # no lock left, no segment begun
