@@ -9,143 +9,31 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from search.cli_output import chosen_format, fail_usage, output_options, write_chunks
+from search.cli_sync import ensure_index, sync_and_report
 from search.facet_registry import FACETS
-from search.formats import EVERY, FORMATS, relative_link
+from search.formats import EVERY, relative_link
 from search.formats.json_document import hit_document
 from search.formats.produce import produce
 from search.formats.text import printable as _printable
 from search.formats.text import types_and_copies
 from search.index import (
     FOLLOW_SYMLINKS_ENV,
-    IndexBusyError,
     IndexUnavailableError,
-    WriterFailedError,
     default_index_dir,
     default_samples_dir,
-    index_exists,
 )
 from search.query import MAX_PER_PAGE, SORTS, Document, Hit, QueryError, SearchEngine
-
-if TYPE_CHECKING:
-    from search.sync import SyncReport
-
-EXIT_USAGE = 2
-EXIT_NOTHING_INDEXED = 1
-EXIT_BUSY = 3
-# Another process may be building the first index right now; wait for it rather than fail.
-FIRST_BUILD_WAIT = 600.0
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-class _TerminalProgress:
-    """A tqdm bar on stderr (a ``search.sync.Progress``)."""
-
-    def __init__(self) -> None:
-        self.bar = None
-
-    def start(self, total: int) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, unit="file", desc="indexing", file=sys.stderr, leave=False)
-
-    def advance(self, path: Path) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def run_sync(
-    index_dir: Path,
-    paths: list[Path],
-    *,
-    full_rebuild: bool = False,
-    show_progress: bool = True,
-    wait: float = 0.0,
-) -> SyncReport:
-    """Sync or rebuild, with a progress bar when a person is watching a terminal."""
-    # Imported here: the indexing pipeline (HTML parser, extractors) is not needed to query.
-    from search.sync import rebuild, sync
-
-    progress = _TerminalProgress() if show_progress and sys.stderr.isatty() else None
-    try:
-        if full_rebuild:
-            return rebuild(index_dir, paths, progress, wait=wait)
-        return sync(index_dir, paths, progress, wait=wait)
-    finally:
-        if progress is not None:
-            progress.close()
-
-
-def _sync_and_report(index_dir: Path, paths: list[Path], full_rebuild: bool, as_json: bool, wait: float) -> None:
-    try:
-        report = run_sync(index_dir, paths, full_rebuild=full_rebuild, show_progress=not as_json, wait=wait)
-    except IndexBusyError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_BUSY)
-    except IndexUnavailableError as error:
-        raise click.ClickException(str(error)) from None
-    except (WriterFailedError, OSError) as error:  # a dead writer process, a full or read-only disk
-        raise click.ClickException(f"indexing failed, nothing was changed: {error}") from None
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        click.echo(_summary(report))
-    if report.nothing_indexable:
-        if report.files:
-            click.echo(f"Error: none of the {report.files} files could be indexed", err=True)
-        elif report.unsupported:
-            click.echo("Error: no file of a type that is read (.txt, .html) was given", err=True)
-        else:
-            click.echo("Error: nothing to search: no release files (.txt, .html) were found", err=True)
-        sys.exit(EXIT_NOTHING_INDEXED)
-
-
-def _summary(report: SyncReport) -> str:
-    lines = [
-        f"indexed {report.added} new, {report.updated} updated, {report.removed} removed, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped, "
-        f"{len(report.unsupported)} not taken (unsupported type) "
-        f"in {report.seconds:.1f}s; the index holds {report.documents} documents"
-    ]
-    if not report.changed:
-        lines.append("nothing changed")
-    for skipped in report.skipped:
-        lines.append(f"  skipped {_printable(skipped.path)}: {skipped.reason}")
-    for unsupported in report.unsupported:
-        lines.append(f"  not taken {_printable(unsupported.path)}: {unsupported.reason}")
-    for warning in report.warnings:
-        lines.append(f"  warning {_printable(warning.path)}: {warning.reason}")
-    return "\n".join(lines)
-
-
-def ensure_index(index_dir: Path, quiet: bool = False) -> None:
-    """Build the index from the bundled samples when there is none yet, and say so."""
-    try:
-        if index_exists(index_dir):
-            return
-    except IndexUnavailableError as error:  # damaged, not absent: never build samples into it
-        raise click.ClickException(str(error)) from None
-    samples = default_samples_dir()
-    if not samples.is_dir():
-        raise click.ClickException(f"no index in {index_dir} and no samples/ folder to build one from")
-    click.echo(f"No index in {index_dir} yet: building it from {samples} first.", err=True)
-    try:
-        report = run_sync(index_dir, [samples], show_progress=not quiet, wait=FIRST_BUILD_WAIT)
-    except IndexBusyError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(_summary(report), err=True)
 
 
 class _Context:
@@ -230,7 +118,7 @@ def index_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, as
     New files are added, changed ones (by content checksum) updated and deleted ones removed.
     Files that cannot be read are skipped and listed.
     """
-    _sync_and_report(obj.index_dir, list(paths) or [default_samples_dir()], full_rebuild, as_json, wait)
+    sync_and_report(obj.index_dir, list(paths) or [default_samples_dir()], full_rebuild, as_json, wait)
 
 
 @main.command("reindex")
@@ -251,8 +139,8 @@ def reindex_command(obj: _Context, paths: tuple[Path, ...], full_rebuild: bool, 
         except IndexUnavailableError as error:
             raise click.ClickException(str(error)) from None
         if not targets:
-            _fail_usage(f"{obj.index_dir} remembers no source folders yet; name them: police-search reindex PATH ...")
-    _sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
+            fail_usage(f"{obj.index_dir} remembers no source folders yet; name them: police-search reindex PATH ...")
+    sync_and_report(obj.index_dir, targets, full_rebuild, as_json, wait)
 
 
 class _FacetCommand(click.Command):
@@ -273,59 +161,6 @@ def _echo_types_and_copies(hit: Hit | Document) -> None:
         click.echo(line)
 
 
-def _fail_usage(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-def _output_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``--format`` (every format of search.formats), ``--json`` (its alias for json) and ``--base-url``:
-    the output options of a command that prints results, declared once (sqlite-utils' ``output_options``)."""
-    decorators = [
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(list(FORMATS)),
-            default=None,
-            help="; ".join(f"{name}: {format_.summary}" for name, format_ in FORMATS.items()),
-        ),
-        click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
-        click.option(
-            "--base-url",
-            metavar="URL",
-            default="",
-            help="The site's address (https://example.org) for the document links of csv, jsonl and atom "
-            "(default: /doc/ID).",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
-
-def _chosen_format(output_format: str | None, as_json: bool) -> str:
-    if as_json and output_format not in (None, "json"):
-        _fail_usage(f"--json is --format json: it cannot go with --format {output_format}")
-    return "json" if as_json else output_format or "text"
-
-
-def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
-    """Write rendered output as it comes (a download of every release is never held whole); a
-    reader that stops early (``| head``) ends the command quietly."""
-    try:
-        if name == "text":
-            for chunk in chunks:
-                click.echo(chunk, nl=False, color=colour)
-            return
-        out = click.get_binary_stream("stdout")
-        for chunk in chunks:
-            out.write(chunk.encode("utf-8"))
-        out.flush()
-    except BrokenPipeError:
-        # nothing more can be written; keep Python from complaining when it flushes stdout at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
 @main.command("query", cls=_FacetCommand)
 @_index_after_command
 @click.argument("q", required=False, default="")
@@ -336,7 +171,7 @@ def _write_chunks(chunks: Iterable[str], name: str, colour: bool) -> None:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, MAX_PER_PAGE), default=10, show_default=True)
 @click.option("--include-undated", is_flag=True, help="With --from/--to, keep the releases whose date is unknown too.")
-@_output_options
+@output_options
 @click.option("--color/--no-color", "colour", default=None, help="Highlight matches (default: on a terminal).")
 @click.option("--collapse/--no-collapse", default=True, help="Copies of one release as one hit (default) or each.")
 @click.pass_obj
@@ -361,7 +196,7 @@ def query_command(
 
     csv and jsonl write every matching release (not one page; at most 100,000), atom the newest 50.
     """
-    name = _chosen_format(output_format, as_json)
+    name = chosen_format(output_format, as_json)
     ensure_index(obj.index_dir, quiet=name != "text")
     search = {
         **{"q": q, "district": district, "date_from": date_from, "date_to": date_to, "sort": sort},
@@ -380,7 +215,7 @@ def query_command(
             colour=colour and name == "text",
         )
     except QueryError as error:
-        _fail_usage(str(error))
+        fail_usage(str(error))
     except IndexUnavailableError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -389,7 +224,7 @@ def query_command(
                 f"{produced.result.total} releases match; only the first {produced.rows} are written (the cap).",
                 err=True,
             )
-        _write_chunks(produced.chunks, name, colour)
+        write_chunks(produced.chunks, name, colour)
     finally:
         produced.close()
 
