@@ -17,7 +17,7 @@ from search.facets import FacetColumns
 from search.query import vectored
 from search.query.nodes import DocSet, GramRun, _positional, _walk
 from search.query.parse import _sequence_query
-from search.sorted_docs import SortedDocs
+from search.sorted_docs import SortedDocs, as_array
 
 # ``parse(text, fields, widen=True)``: the engine's parser, giving the query and the synonyms its
 # words were widened to
@@ -205,7 +205,7 @@ def _synonyms_found(
     if not expanded or not matched:
         return []
     present = np.zeros(searcher.doc_count_all(), dtype=bool)
-    present[np.asarray(matched, dtype=np.int64)] = True
+    present[as_array(matched)] = True
     found = []
     for synonym in dict.fromkeys(word for synonyms in expanded.values() for word in synonyms):
         if synonym in expanded:  # typed by the user too
