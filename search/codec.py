@@ -468,7 +468,7 @@ def segment_postings_arrays(segment_reader: Any, fieldname: str, text: bytes, po
     try:
         terminfo = terms.term_info(fieldname, text)
     except TermNotFound:
-        return BlockArrays(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        return concatenate([], positions, False)
     offset, length = terminfo.extent()
     if terminfo.is_inlined():  # never written by this codec
         return postings_arrays(segment_reader, fieldname, text, positions)
