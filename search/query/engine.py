@@ -258,7 +258,8 @@ class SearchEngine:
             return found.mode, len(members) if found.mode == "all" else 0
         for hit, (doc, _) in zip(hits, ranked, strict=True):
             hit.missing = found.plan.missing(doc)
-        total_all_words = found.plan.count_all(members)
+        # the tiers ranking read: those of every word are the releases with every word (``count_all``)
+        total_all_words = sum(len(tier) for complete, tier in found.tiers_of(members) if complete)
         return ("any" if total_all_words < len(members) else "all"), total_all_words
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:

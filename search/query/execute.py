@@ -37,6 +37,15 @@ class Found:
     everything_scored: list[tuple[float, int]] | None = None
     plan: coordination.Plan | None = None  # a plain query's units (``coordination``)
     mode: str = "all"
+    # the plan's tiers of the matches ranked (``tiers_of``): the ranking and the count of releases
+    # with every word both read them
+    tiers: tuple[list[int], list[tuple[bool, list[int]]]] | None = None
+
+    def tiers_of(self, members: list[int]) -> list[tuple[bool, list[int]]]:
+        """``plan.tiers(members)``, computed once for the same list of members."""
+        if self.tiers is None or self.tiers[0] is not members:
+            self.tiers = (members, self.plan.tiers(members))
+        return self.tiers[1]
 
 
 def find(
@@ -83,7 +92,8 @@ def rank(
     first = (page - 1) * per_page
     parsed = found.parsed
     if found.plan is not None:
-        return _ranked_by_tiers(searcher, found.plan, members, first, wanted, datekeys, found.by_date)
+        tiers = found.tiers_of(members)
+        return _ranked_by_tiers(searcher, found.plan, members, first, wanted, datekeys, found.by_date, tiers)
     if found.by_date:
         # newest first; among equal dates, the most recently indexed first
         top = heapq.nlargest(wanted, members, key=lambda doc: (datekeys[doc], doc))
@@ -146,14 +156,15 @@ def _completed(
 
 
 def _ranked_by_tiers(
-    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool
-) -> list[tuple[int, float | None]]:
+    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool,
+    all_tiers: list[tuple[bool, list[int]]] | None = None,
+) -> list[tuple[int, float | None]]:  # fmt: skip
     """Releases ``first`` to ``wanted`` of a coordinated query: tier by tier (every word, then most
     of them), each tier by score (words close together raising it among releases with every word)
-    or newest first."""
+    or newest first. ``all_tiers``: ``plan.tiers(docs)`` when already known."""
     together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
     tiers, reached = [], 0
-    for complete, members in plan.tiers(docs):
+    for complete, members in plan.tiers(docs) if all_tiers is None else all_tiers:
         if reached >= wanted:
             break
         tiers.append((complete, members))
