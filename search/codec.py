@@ -72,7 +72,7 @@ from search.packed import (
     unpack_ints,
     without,
 )
-from search.packed_terms import decode_term, kept
+from search.packed_terms import decode_term, kept, positions_of
 
 WHOOSH_VERSION = "2.7.4"
 if ".".join(map(str, whoosh.__version__)) != WHOOSH_VERSION:
@@ -523,29 +523,16 @@ def positions_in(reader: Any, fieldname: str, text: str | bytes, docs: list[int]
             continue
         if not is_packed(segment_reader):
             return None
+        if fieldname not in segment_reader.schema:
+            continue
+        terms = segment_reader._terms
         try:
-            matcher = segment_reader.postings(fieldname, text)
+            terminfo = terms.term_info(fieldname, segment_reader._text_to_bytes(fieldname, text))
         except TermNotFound:
             continue
-        leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        extent = leaf._length
-        if isinstance(extent, tuple):  # as in _term_blocks
+        start, extent = terminfo.extent()
+        if isinstance(extent, tuple):  # as in _term_data
             (extent,) = extent
-        data = leaf._postfile.get(leaf._startoffset, extent)
-        offset, next_wanted = 4, 0
-        while offset < len(data) and next_wanted < len(wanted):
-            length = _LENGTH.unpack_from(data, offset)[0]
-            count, maxid, _, _, _, _, weight_mode, value_mode = _HEADER.unpack_from(data, offset + _LENGTH.size)
-            if wanted[next_wanted] <= maxid:
-                ids, _, values = decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
-                starts, positions = decode_positions(data, values, count, value_mode)[:2]
-                while next_wanted < len(wanted) and wanted[next_wanted] <= maxid:
-                    doc = wanted[next_wanted]
-                    at = int(np.searchsorted(ids, doc))
-                    if at < count and int(ids[at]) == doc:
-                        found[doc + docbase] = positions[starts[at] : starts[at + 1]].tolist()
-                    next_wanted += 1
-            if length < 0:
-                break
-            offset += _LENGTH.size + length
+        for doc, positions in positions_of(terms._postfile.get(start, extent), wanted).items():
+            found[doc + docbase] = positions
     return found

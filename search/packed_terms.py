@@ -14,10 +14,14 @@ storing characters asked for its positions returns None, and the caller decodes 
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
+from bisect import bisect_left
+from itertools import accumulate
 
 import numpy as np
 
-from search.packed import _DTYPE_OF_CODE, VALUES_POSITIONS, WEIGHTS_EACH, WEIGHTS_ONE, BlockArrays
+from search.packed import _DTYPE_OF_CODE, _TYPECODE_OF_CODE, VALUES_POSITIONS, WEIGHTS_EACH, WEIGHTS_ONE, BlockArrays
 
 # int32 block length (negative for a term's last block), then the codec's block header: count,
 # max id, max weight, min/max length bytes, reserved, weight mode, value mode
@@ -115,3 +119,42 @@ def kept(arrays: BlockArrays, keep: np.ndarray) -> BlockArrays:
     starts = np.zeros(int(np.count_nonzero(keep)) + 1, dtype=np.int64)
     np.cumsum(counts[keep], out=starts[1:])
     return BlockArrays(arrays.ids[keep], arrays.weights[keep], starts, arrays.positions[np.repeat(keep, counts)])
+
+
+def _int_list(data: bytes, code_offset: int, start: int, count: int) -> list[int]:
+    """Integers ``start`` to ``start + count`` of the packed integer array at ``code_offset``."""
+    typecode = _TYPECODE_OF_CODE[data[code_offset]]
+    values = array(typecode)
+    first = code_offset + 1 + start * values.itemsize
+    values.frombytes(data[first : first + count * values.itemsize])
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tolist()
+
+
+def positions_of(data: bytes, wanted: list[int]) -> dict[int, list[int]]:
+    """``{doc: its positions}`` for the ``wanted`` documents (ascending, segment-local) the term
+    whose postings list is ``data`` has. Only the blocks holding one are read, and of those only
+    the ids, the counts and the wanted documents' positions, as Python lists (a handful of
+    documents: numpy's fixed cost per block would be most of the work)."""
+    found: dict[int, list[int]] = {}
+    offset, next_wanted, end_of_data = 4, 0, len(data)
+    while offset < end_of_data and next_wanted < len(wanted):
+        length, count, maxid, _, _, _, _, weight_mode, _ = _BLOCK_START.unpack_from(data, offset)
+        if wanted[next_wanted] <= maxid:
+            ids_at = offset + 4 + _HEADER_SIZE
+            ids = list(accumulate(_int_list(data, ids_at, 0, count)))
+            counts_at = ids_at + 1 + count * _ITEMSIZE_OF_CODE[data[ids_at]]
+            counts_at += 0 if weight_mode == WEIGHTS_ONE else 4 * count if weight_mode == WEIGHTS_EACH else 4
+            counts = _int_list(data, counts_at, 0, count)
+            positions_at = counts_at + 1 + count * _ITEMSIZE_OF_CODE[data[counts_at]]
+            while next_wanted < len(wanted) and wanted[next_wanted] <= maxid:
+                doc = wanted[next_wanted]
+                at = bisect_left(ids, doc)
+                if at < count and ids[at] == doc:
+                    found[doc] = _int_list(data, positions_at, sum(counts[:at]), counts[at])
+                next_wanted += 1
+        if length < 0:
+            break
+        offset += 4 + abs(length)
+    return found

@@ -19,7 +19,7 @@ from search.packed import (
     decode_positions,
     pack_ints,
 )
-from search.packed_terms import decode_term, kept
+from search.packed_terms import decode_term, kept, positions_of
 
 # one block: gaps between its ids (its first id follows the previous block's last), weights kind,
 # positions per posting (each small or past what a byte holds, so widths differ between blocks)
@@ -76,6 +76,10 @@ def test_a_whole_term_decodes_as_its_blocks_one_by_one(blocks: list, drop: list[
     left = kept(whole, keep)
     assert left.ids.tolist() == whole.ids[keep].tolist()
     assert _served(left) == [p for p, k in zip(_served(whole), keep, strict=True) if k]
+    # a few documents' positions, read without decoding the blocks as arrays
+    wanted = sorted({*whole.ids[keep].tolist()[::3], -1 if not len(whole.ids) else int(whole.ids[-1]) + 1})
+    expected = {doc: p for doc, p in zip(whole.ids.tolist(), _served(whole), strict=True) if doc in wanted}
+    assert positions_of(data, [doc for doc in wanted if doc >= 0]) == expected
 
 
 def _served(arrays: Any) -> list[list[int]]:
