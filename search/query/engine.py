@@ -208,10 +208,11 @@ class SearchEngine:
         text, units = self._searched_text(q)
         columns = self._facet_columns(searcher)
         values, stories = self._facet_values_of(searcher), self._stories(searcher)
-        found = find(searcher, self._parse, text, units, columns, sort)
+        arrays = self._facet_arrays(searcher)
+        found = find(searcher, self._parse, text, units, columns, sort, arrays.region_ids)
         matched, facets, undated = count_facets(
             columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse,
-            self._facet_arrays(searcher),
+            arrays,
         )  # fmt: skip
         if rank_up_to is None:
             ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys), []

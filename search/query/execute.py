@@ -49,14 +49,18 @@ class Found:
 
 
 def find(
-    searcher: Searcher, parse: Parse, text: str, units: list[str] | None, columns: FacetColumns, sort: str
-) -> Found:
-    """The releases query ``text`` matches (``units``: its units when it is a plain query)."""
+    searcher: Searcher, parse: Parse, text: str, units: list[str] | None, columns: FacetColumns, sort: str,
+    region_ids: np.ndarray | None = None,
+) -> Found:  # fmt: skip
+    """The releases query ``text`` matches (``units``: its units when it is a plain query;
+    ``region_ids``: ``columns.region_ids`` as an array, when the caller has it)."""
     parsed, expanded = parse(text, ("title", "body"))
     browsing = isinstance(parsed, wq.Every)
     found = Found(parsed, sort == "date" or browsing, _highlight_terms(parsed), expanded)
     found.parsed = parsed = resolve_gram_runs(searcher, parsed, found.runs)
-    found.plan = _plan(searcher, parse, units, columns, found.runs, parsed) if units and not browsing else None
+    found.plan = (
+        _plan(searcher, parse, units, columns, found.runs, parsed, region_ids) if units and not browsing else None
+    )
     if browsing:
         found.docs = vectored.live_array(searcher)
     elif found.plan is not None:

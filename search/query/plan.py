@@ -171,10 +171,11 @@ def _terms_only(query: wq.Query | None) -> wq.Query:
 
 def _plan(
     searcher: Searcher, parse_query: Parse, units: list[str], columns: FacetColumns, runs: dict[Any, Any],
-    parsed: wq.Query,
+    parsed: wq.Query, region_ids: np.ndarray | None = None,
 ) -> coordination.Plan | None:  # fmt: skip
     """How a plain query's units, their parts and the places they name match (``coordination``);
-    ``parsed``: the whole query, resolved (the one unit's query when there is one)."""
+    ``parsed``: the whole query, resolved (the one unit's query when there is one); ``region_ids``:
+    ``columns.region_ids`` as an array, when the caller has it."""
 
     def parse(text: str, part: bool) -> tuple[wq.Query, wq.Query] | None:
         # parts are a fallback: matched as typed, not widened by synonyms (a cost for little)
@@ -188,8 +189,11 @@ def _plan(
         return scoring, resolve_gram_runs(searcher, matching, runs, matching=True)
 
     def located_in(places: list[str]) -> set[int]:
-        regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
-        return {doc for doc in vectored.live_docs(searcher) if region_ids[doc] in regions}
+        regions = set().union(*map(columns.regions_named, places))
+        if region_ids is not None:  # one mask over the live releases, not a Python loop over them
+            live = vectored.live_array(searcher)
+            return set(live[np.isin(region_ids[live], sorted(regions))].tolist()) if regions else set()
+        return {doc for doc in vectored.live_docs(searcher) if columns.region_ids[doc] in regions}
 
     def matches(query: wq.Query) -> SortedDocs:
         return SortedDocs(vectored.doc_array(searcher, query))
