@@ -215,9 +215,9 @@ class SearchEngine:
             arrays,
         )  # fmt: skip
         if rank_up_to is None:
-            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys), []
+            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys, arrays.datekeys), []
         else:
-            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys)
+            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys, arrays.datekeys)
         hits = [self._hit(searcher.stored_fields(doc), score, found.terms, stories, doc) for doc, score in ranked]
         mode, total_all_words = self._completeness(found, matched.both, hits, ranked)
         return SearchResult(

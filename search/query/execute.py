@@ -20,6 +20,7 @@ from search.query.nodes import _positional
 from search.query.parse import _highlight_terms
 from search.query.plan import LOOSENED, Parse, _plan, resolve_gram_runs
 from search.query.proximity import RESCORE_WINDOW, _by_score_then_date, _proximity_words, _with_proximity
+from search.sorted_docs import as_array
 
 
 @dataclass
@@ -89,9 +90,11 @@ def _match_query(searcher: Searcher, parse: Parse, text: str, units: list[str] |
 
 
 def rank(
-    searcher: Searcher, found: Found, members: list[int], page: int, per_page: int, datekeys: Any
-) -> list[tuple[int, float | None]]:
-    """``(doc, score)`` of page ``page`` of ``members`` (``found``'s matches within the filters)."""
+    searcher: Searcher, found: Found, members: list[int], page: int, per_page: int, datekeys: Any,
+    date_array: np.ndarray | None = None,
+) -> list[tuple[int, float | None]]:  # fmt: skip
+    """``(doc, score)`` of page ``page`` of ``members`` (``found``'s matches within the filters);
+    ``date_array``: ``datekeys`` as an array, when the caller has it."""
     wanted = page * per_page
     first = (page - 1) * per_page
     parsed = found.parsed
@@ -100,7 +103,10 @@ def rank(
         return _ranked_by_tiers(searcher, found.plan, members, first, wanted, datekeys, found.by_date, tiers)
     if found.by_date:
         # newest first; among equal dates, the most recently indexed first
-        top = heapq.nlargest(wanted, members, key=lambda doc: (datekeys[doc], doc))
+        if date_array is None:
+            top = heapq.nlargest(wanted, members, key=lambda doc: (datekeys[doc], doc))
+        else:
+            top = _newest(as_array(members), wanted, date_array)
         return [(doc, None) for doc in top[first:]]
     if found.everything_scored is not None:
         allowed = set(members) if len(members) != len(found.docs) else None
@@ -136,6 +142,15 @@ def _matches(
             top_n = searcher.search(parsed, limit=None, scored=not by_date, terms=False).top_n
         return [docnum for _, docnum in top_n], top_n
     return vectored.docs_for_query(searcher, matching), None
+
+
+def _newest(docs: np.ndarray, wanted: int, date_array: np.ndarray) -> list[int]:
+    """``heapq.nlargest(wanted, docs, key=lambda doc: (datekeys[doc], doc))`` over arrays: one
+    key per document (date key above the document number: both fit), the ``wanted`` largest."""
+    keys = date_array[docs] * (1 << 32) + docs
+    if len(keys) > wanted:
+        keys = np.partition(keys, len(keys) - wanted)[len(keys) - wanted :]
+    return (np.sort(keys)[::-1] & 0xFFFFFFFF).tolist()
 
 
 def _any_word(query: wq.Query) -> wq.Query | None:
