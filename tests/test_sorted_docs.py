@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from search.coordination import Plan, Unit
+from search.coordination import Plan, Unit, _distinct
 from search.sorted_docs import DocList, SortedDocs, as_array
 
 doc_sets = st.sets(st.integers(0, 30))
@@ -54,3 +54,11 @@ def test_a_doc_list_is_its_list_and_hands_its_array_back_unconverted():
     assert listed == [2, 5, 9] and isinstance(listed, list)
     assert as_array(listed) is array
     assert as_array([2, 5]).tolist() == [2, 5] and as_array([2, 5]).dtype == np.int64
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.integers(0, 2**40), max_size=60), small=st.lists(st.integers(0, 50), max_size=60))
+def test_distinct_values_are_sorted_once_each(values, small):
+    for listed in (values, small):  # large keys (sorted) and document numbers (marked)
+        got = _distinct(np.array(listed, dtype=np.int64))
+        assert got.tolist() == sorted(set(listed)) and got.dtype == np.int64
