@@ -209,15 +209,16 @@ class SearchEngine:
         columns = self._facet_columns(searcher)
         values, stories = self._facet_values_of(searcher), self._stories(searcher)
         arrays = self._facet_arrays(searcher)
-        found = find(searcher, self._parse, text, units, columns, sort, arrays.region_ids)
+        region_ids, date_array = (arrays.region_ids, arrays.datekeys) if arrays is not None else (None, None)
+        found = find(searcher, self._parse, text, units, columns, sort, region_ids)
         matched, facets, undated = count_facets(
             columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse,
             arrays,
         )  # fmt: skip
         if rank_up_to is None:
-            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys, arrays.datekeys), []
+            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys, date_array), []
         else:
-            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys, arrays.datekeys)
+            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys, date_array)
         hits = [self._hit(searcher.stored_fields(doc), score, found.terms, stories, doc) for doc, score in ranked]
         mode, total_all_words = self._completeness(found, matched.both, hits, ranked)
         return SearchResult(
