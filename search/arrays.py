@@ -1,7 +1,7 @@
 """A term's postings in one segment as numpy arrays, cached across searches.
 
 The vectorised executor (``search/vector.py``) reads whole posting lists as arrays
-(``codec.postings_arrays``: ids, weights and, when asked, positions) instead of walking Whoosh's
+(``codec.segment_postings_arrays``: ids, weights and, when asked, positions) instead of walking Whoosh's
 matchers posting by posting. A segment never changes once written; only its set of deleted
 documents grows (a later commit deletes more of it, never fewer). So the arrays of one term in one
 segment, with the deleted documents left out, are keyed by the segment's id *and its count of
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from search.codec import is_packed, postings_arrays
+from search.codec import is_packed, segment_postings_arrays
 
 # Enough for every term of a few thousand queries at 20,000 releases (a common word's postings
 # with positions are ~200 KB there); a server process stays well under its memory budget.
@@ -134,9 +134,11 @@ class ArrayCache:
 def _read(leaf: Any, fieldname: str, text: bytes, positions: bool) -> TermArrays:
     if not is_packed(leaf):
         raise ForeignSegmentError(f"segment {leaf.segment().segment_id()} is not in the packed format")
-    if fieldname not in leaf.schema or (fieldname, text) not in leaf:
+    if fieldname not in leaf.schema:
         return EMPTY
-    arrays = postings_arrays(leaf, fieldname, text, positions=positions)
+    arrays = segment_postings_arrays(leaf, fieldname, text, positions=positions)
+    if not len(arrays.ids):
+        return EMPTY
     ids = np.ascontiguousarray(arrays.ids, dtype=np.int64)
     weights = arrays.weights.astype(np.float64)
     if arrays.position_starts is None:

@@ -46,7 +46,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
 from whoosh.matching import Matcher, ReadTooFar
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.bulkwriter import BulkSegmentWriter
@@ -72,6 +72,7 @@ from search.packed import (
     unpack_ints,
     without,
 )
+from search.packed_terms import decode_term, kept, positions_of
 
 WHOOSH_VERSION = "2.7.4"
 if ".".join(map(str, whoosh.__version__)) != WHOOSH_VERSION:
@@ -444,19 +445,57 @@ def postings_arrays(reader: Any, fieldname: str, text: str | bytes, positions: b
         except TermNotFound:
             continue
         leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        arrays = concatenate(list(_term_blocks(leaf, positions)), positions, with_chars)
+        arrays = None if with_chars else decode_term(_term_data(leaf), positions)  # whole term at once
+        if arrays is None:
+            arrays = concatenate(list(_term_blocks(leaf, positions)), positions, with_chars)
         if segment_reader.has_deletions():
             arrays = without(arrays, np.fromiter(segment_reader.segment().deleted_docs(), dtype=np.int64))
         segments.append(replace(arrays, ids=arrays.ids + docbase) if docbase else arrays)
     return concatenate(segments, positions, with_chars)
 
 
-def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockArrays]:
-    """Every block of the matcher's term, from one read of its whole postings list."""
+def segment_postings_arrays(segment_reader: Any, fieldname: str, text: bytes, positions: bool = False) -> BlockArrays:
+    """``postings_arrays`` of one segment's reader (segment-local ids, deleted documents left out)
+    for a term already in bytes, with one lookup of the term and no matcher: a search's first use
+    of a word pays this once per segment."""
+    if segment_reader.is_closed:
+        raise ReaderClosed
+    mode = _value_mode(segment_reader.schema[fieldname].format)
+    if positions and mode == VALUES_CHARACTERS:
+        return postings_arrays(segment_reader, fieldname, text, positions)
+    positions = positions and mode == VALUES_POSITIONS
+    terms = segment_reader._terms
+    try:
+        terminfo = terms.term_info(fieldname, text)
+    except TermNotFound:
+        return concatenate([], positions, False)
+    offset, length = terminfo.extent()
+    if terminfo.is_inlined():  # never written by this codec
+        return postings_arrays(segment_reader, fieldname, text, positions)
+    if isinstance(length, tuple):  # as in _term_data
+        (length,) = length
+    data = terms._postfile.get(offset, length)
+    if data[:4] != BLOCK_MAGIC:
+        raise ValueError(f"not a packed postings list (block tag {data[:4]!r})")
+    arrays = decode_term(data, positions)
+    if not segment_reader.has_deletions():
+        return arrays
+    deleted = np.zeros(segment_reader.doc_count_all() + 1, dtype=bool)
+    deleted[np.fromiter(segment_reader.segment().deleted_docs(), dtype=np.int64)] = True
+    return kept(arrays, ~deleted[arrays.ids])
+
+
+def _term_data(matcher: PackedLeafMatcher) -> bytes:
+    """The matcher's term's whole postings list, in one read."""
     extent = matcher._length
     if isinstance(extent, tuple):  # W3TermInfo.from_bytes keeps the length as unpack_int's 1-tuple
         (extent,) = extent
-    data = matcher._postfile.get(matcher._startoffset, extent)
+    return matcher._postfile.get(matcher._startoffset, extent)
+
+
+def _term_blocks(matcher: PackedLeafMatcher, positions: bool) -> Iterator[BlockArrays]:
+    """Every block of the matcher's term, from one read of its whole postings list."""
+    data = _term_data(matcher)
     offset = 4  # past BLOCK_MAGIC, checked by the matcher
     while offset < len(data):
         length = _LENGTH.unpack_from(data, offset)[0]
@@ -484,29 +523,16 @@ def positions_in(reader: Any, fieldname: str, text: str | bytes, docs: list[int]
             continue
         if not is_packed(segment_reader):
             return None
+        if fieldname not in segment_reader.schema:
+            continue
+        terms = segment_reader._terms
         try:
-            matcher = segment_reader.postings(fieldname, text)
+            terminfo = terms.term_info(fieldname, segment_reader._text_to_bytes(fieldname, text))
         except TermNotFound:
             continue
-        leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-        extent = leaf._length
-        if isinstance(extent, tuple):  # as in _term_blocks
+        start, extent = terminfo.extent()
+        if isinstance(extent, tuple):  # as in _term_data
             (extent,) = extent
-        data = leaf._postfile.get(leaf._startoffset, extent)
-        offset, next_wanted = 4, 0
-        while offset < len(data) and next_wanted < len(wanted):
-            length = _LENGTH.unpack_from(data, offset)[0]
-            count, maxid, _, _, _, _, weight_mode, value_mode = _HEADER.unpack_from(data, offset + _LENGTH.size)
-            if wanted[next_wanted] <= maxid:
-                ids, _, values = decode_ids_weights(data, count, weight_mode, offset + _LENGTH.size + _HEADER.size)
-                starts, positions = decode_positions(data, values, count, value_mode)[:2]
-                while next_wanted < len(wanted) and wanted[next_wanted] <= maxid:
-                    doc = wanted[next_wanted]
-                    at = int(np.searchsorted(ids, doc))
-                    if at < count and int(ids[at]) == doc:
-                        found[doc + docbase] = positions[starts[at] : starts[at + 1]].tolist()
-                    next_wanted += 1
-            if length < 0:
-                break
-            offset += _LENGTH.size + length
+        for doc, positions in positions_of(terms._postfile.get(start, extent), wanted).items():
+            found[doc + docbase] = positions
     return found

@@ -18,6 +18,7 @@ import numpy as np
 from search import facets
 from search.facet_registry import FacetValues
 from search.facets import FacetColumns, Filtered
+from search.sorted_docs import DocList, as_array
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,9 @@ def region_counts(
         if limit is not None:
             if "" in names:  # names are distinct: one code is blank
                 present = present[present != names.index("")]
+            if len(present) > limit:  # only those reaching the limit-th count can be listed: sort those
+                cut = np.partition(totals[present], len(present) - limit)[len(present) - limit]
+                present = present[totals[present] >= cut]
             present = present[np.lexsort((ranks[present], -totals[present]))[:limit]]
         counts[level] = Counter(
             dict(zip([names[code] for code in present.tolist()], totals[present].tolist(), strict=True))
@@ -232,7 +236,7 @@ class ArrayFacets:
         self.limit = limit  # region counts: only the names a facet of this many values lists
 
     def docs(self, docs: list[int] | np.ndarray) -> np.ndarray:
-        return np.asarray(docs, dtype=np.int64)
+        return as_array(docs)
 
     def apply_filters(
         self, docs: np.ndarray, region: str | None, date_range: tuple[int, int] | None, include_undated: bool = False
@@ -259,4 +263,9 @@ class ArrayFacets:
         return value_counts(self.arrays, docs, chosen)
 
     def as_lists(self, matched: FilteredArrays) -> Filtered:
-        return Filtered(matched.both.tolist(), matched.by_date.tolist(), matched.by_region.tolist())
+        # without a filter the three are one array: listed once
+        listed: dict[int, DocList] = {}
+        for array in (matched.both, matched.by_date, matched.by_region):
+            if id(array) not in listed:
+                listed[id(array)] = DocList(array)
+        return Filtered(*(listed[id(array)] for array in (matched.both, matched.by_date, matched.by_region)))

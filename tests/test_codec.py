@@ -203,6 +203,7 @@ def test_arrays_equal_what_the_matcher_serves(plan: dict[str, Any]) -> None:
                     triples = list(zip(arrays.positions, arrays.start_chars, arrays.end_chars, strict=True))
                     assert [tuple(map(int, t)) for t in triples] == [c for row in expected for c in row[3]]
                 _assert_block_arrays_match(reader, fieldname, text)
+                _assert_segment_arrays_match(reader, fieldname, text)
 
 
 def _matcher_postings(reader: Any, fieldname: str, text: str) -> list[tuple]:
@@ -219,6 +220,19 @@ def _matcher_postings(reader: Any, fieldname: str, text: str) -> list[tuple]:
             rows.append((matcher.id() + docbase, matcher.weight(), positions, characters))
             matcher.next()
     return rows
+
+
+def _assert_segment_arrays_match(reader: Any, fieldname: str, text: str) -> None:
+    """One segment's arrays (one term lookup, no matcher) equal ``postings_arrays`` of that segment."""
+    btext = reader.schema[fieldname].to_bytes(text)
+    for leaf, _ in reader.leaf_readers():
+        for positions in (False, True):
+            got = codec.segment_postings_arrays(leaf, fieldname, btext, positions)
+            expected = codec.postings_arrays(leaf, fieldname, text, positions)
+            for name in ("ids", "weights", "position_starts", "positions", "start_chars", "end_chars"):
+                mine, theirs = getattr(got, name), getattr(expected, name)
+                assert (mine is None) == (theirs is None), name
+                assert mine is None or (np.array_equal(mine, theirs) and mine.dtype == theirs.dtype), name
 
 
 def _assert_block_arrays_match(reader: Any, fieldname: str, text: str) -> None:

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from search.coordination import Plan, Unit
-from search.sorted_docs import SortedDocs
+from search.coordination import Plan, Unit, _distinct
+from search.sorted_docs import DocList, SortedDocs, as_array
 
 doc_sets = st.sets(st.integers(0, 30))
 
@@ -46,3 +46,19 @@ def test_a_plan_of_sorted_arrays_is_the_plan_of_sets(units, docs):
     assert of_arrays.tiers(docs) == of_sets.tiers(docs) and of_arrays.count_all(docs) == of_sets.count_all(docs)
     for doc in [*docs, -1, 31]:
         assert of_arrays.key(doc) == of_sets.key(doc) and of_arrays.missing(doc) == of_sets.missing(doc)
+
+
+def test_a_doc_list_is_its_list_and_hands_its_array_back_unconverted():
+    array = np.array([2, 5, 9], dtype=np.int64)
+    listed = DocList(array)
+    assert listed == [2, 5, 9] and isinstance(listed, list)
+    assert as_array(listed) is array
+    assert as_array([2, 5]).tolist() == [2, 5] and as_array([2, 5]).dtype == np.int64
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.integers(0, 2**40), max_size=60), small=st.lists(st.integers(0, 50), max_size=60))
+def test_distinct_values_are_sorted_once_each(values, small):
+    for listed in (values, small):  # large keys (sorted) and document numbers (marked)
+        got = _distinct(np.array(listed, dtype=np.int64))
+        assert got.tolist() == sorted(set(listed)) and got.dtype == np.int64

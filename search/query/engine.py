@@ -208,15 +208,17 @@ class SearchEngine:
         text, units = self._searched_text(q)
         columns = self._facet_columns(searcher)
         values, stories = self._facet_values_of(searcher), self._stories(searcher)
-        found = find(searcher, self._parse, text, units, columns, sort)
+        arrays = self._facet_arrays(searcher)
+        region_ids, date_array = (arrays.region_ids, arrays.datekeys) if arrays is not None else (None, None)
+        found = find(searcher, self._parse, text, units, columns, sort, region_ids)
         matched, facets, undated = count_facets(
             columns, values, stories, found.docs, chosen, region_name(district), start, end, include_undated, collapse,
-            self._facet_arrays(searcher),
+            arrays,
         )  # fmt: skip
         if rank_up_to is None:
-            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys), []
+            ranked, ranking = rank(searcher, found, matched.both, page, per_page, columns.datekeys, date_array), []
         else:
-            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys)
+            ranked, ranking = [], rank(searcher, found, matched.both, 1, rank_up_to, columns.datekeys, date_array)
         hits = [self._hit(searcher.stored_fields(doc), score, found.terms, stories, doc) for doc, score in ranked]
         mode, total_all_words = self._completeness(found, matched.both, hits, ranked)
         return SearchResult(
@@ -258,7 +260,8 @@ class SearchEngine:
             return found.mode, len(members) if found.mode == "all" else 0
         for hit, (doc, _) in zip(hits, ranked, strict=True):
             hit.missing = found.plan.missing(doc)
-        total_all_words = found.plan.count_all(members)
+        # the tiers ranking read: those of every word are the releases with every word (``count_all``)
+        total_all_words = sum(len(tier) for complete, tier in found.tiers_of(members) if complete)
         return ("any" if total_all_words < len(members) else "all"), total_all_words
 
     def _without_quotes(self, q: str, total: int, district: str | None, *dates: Any) -> str | None:

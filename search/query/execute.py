@@ -20,6 +20,7 @@ from search.query.nodes import _positional
 from search.query.parse import _highlight_terms
 from search.query.plan import LOOSENED, Parse, _plan, resolve_gram_runs
 from search.query.proximity import RESCORE_WINDOW, _by_score_then_date, _proximity_words, _with_proximity
+from search.sorted_docs import as_array
 
 
 @dataclass
@@ -37,17 +38,30 @@ class Found:
     everything_scored: list[tuple[float, int]] | None = None
     plan: coordination.Plan | None = None  # a plain query's units (``coordination``)
     mode: str = "all"
+    # the plan's tiers of the matches ranked (``tiers_of``): the ranking and the count of releases
+    # with every word both read them
+    tiers: tuple[list[int], list[tuple[bool, list[int]]]] | None = None
+
+    def tiers_of(self, members: list[int]) -> list[tuple[bool, list[int]]]:
+        """``plan.tiers(members)``, computed once for the same list of members."""
+        if self.tiers is None or self.tiers[0] is not members:
+            self.tiers = (members, self.plan.tiers(members))
+        return self.tiers[1]
 
 
 def find(
-    searcher: Searcher, parse: Parse, text: str, units: list[str] | None, columns: FacetColumns, sort: str
-) -> Found:
-    """The releases query ``text`` matches (``units``: its units when it is a plain query)."""
+    searcher: Searcher, parse: Parse, text: str, units: list[str] | None, columns: FacetColumns, sort: str,
+    region_ids: np.ndarray | None = None,
+) -> Found:  # fmt: skip
+    """The releases query ``text`` matches (``units``: its units when it is a plain query;
+    ``region_ids``: ``columns.region_ids`` as an array, when the caller has it)."""
     parsed, expanded = parse(text, ("title", "body"))
     browsing = isinstance(parsed, wq.Every)
     found = Found(parsed, sort == "date" or browsing, _highlight_terms(parsed), expanded)
     found.parsed = parsed = resolve_gram_runs(searcher, parsed, found.runs)
-    found.plan = _plan(searcher, parse, units, columns, found.runs, parsed) if units and not browsing else None
+    found.plan = (
+        _plan(searcher, parse, units, columns, found.runs, parsed, region_ids) if units and not browsing else None
+    )
     if browsing:
         found.docs = vectored.live_array(searcher)
     elif found.plan is not None:
@@ -76,17 +90,23 @@ def _match_query(searcher: Searcher, parse: Parse, text: str, units: list[str] |
 
 
 def rank(
-    searcher: Searcher, found: Found, members: list[int], page: int, per_page: int, datekeys: Any
-) -> list[tuple[int, float | None]]:
-    """``(doc, score)`` of page ``page`` of ``members`` (``found``'s matches within the filters)."""
+    searcher: Searcher, found: Found, members: list[int], page: int, per_page: int, datekeys: Any,
+    date_array: np.ndarray | None = None,
+) -> list[tuple[int, float | None]]:  # fmt: skip
+    """``(doc, score)`` of page ``page`` of ``members`` (``found``'s matches within the filters);
+    ``date_array``: ``datekeys`` as an array, when the caller has it."""
     wanted = page * per_page
     first = (page - 1) * per_page
     parsed = found.parsed
     if found.plan is not None:
-        return _ranked_by_tiers(searcher, found.plan, members, first, wanted, datekeys, found.by_date)
+        tiers = found.tiers_of(members)
+        return _ranked_by_tiers(searcher, found.plan, members, first, wanted, datekeys, found.by_date, tiers)
     if found.by_date:
         # newest first; among equal dates, the most recently indexed first
-        top = heapq.nlargest(wanted, members, key=lambda doc: (datekeys[doc], doc))
+        if date_array is None:
+            top = heapq.nlargest(wanted, members, key=lambda doc: (datekeys[doc], doc))
+        else:
+            top = _newest(as_array(members), wanted, date_array)
         return [(doc, None) for doc in top[first:]]
     if found.everything_scored is not None:
         allowed = set(members) if len(members) != len(found.docs) else None
@@ -124,6 +144,15 @@ def _matches(
     return vectored.docs_for_query(searcher, matching), None
 
 
+def _newest(docs: np.ndarray, wanted: int, date_array: np.ndarray) -> list[int]:
+    """``heapq.nlargest(wanted, docs, key=lambda doc: (datekeys[doc], doc))`` over arrays: one
+    key per document (date key above the document number: both fit), the ``wanted`` largest."""
+    keys = date_array[docs] * (1 << 32) + docs
+    if len(keys) > wanted:
+        keys = np.partition(keys, len(keys) - wanted)[len(keys) - wanted :]
+    return (np.sort(keys)[::-1] & 0xFFFFFFFF).tolist()
+
+
 def _any_word(query: wq.Query) -> wq.Query | None:
     """The same words with none required, when the query is several required words."""
     if isinstance(query, wq.And) and len(query.subqueries) > 1:
@@ -146,14 +175,15 @@ def _completed(
 
 
 def _ranked_by_tiers(
-    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool
-) -> list[tuple[int, float | None]]:
+    searcher: Searcher, plan: coordination.Plan, docs: list[int], first: int, wanted: int, datekeys: Any, by_date: bool,
+    all_tiers: list[tuple[bool, list[int]]] | None = None,
+) -> list[tuple[int, float | None]]:  # fmt: skip
     """Releases ``first`` to ``wanted`` of a coordinated query: tier by tier (every word, then most
     of them), each tier by score (words close together raising it among releases with every word)
-    or newest first."""
+    or newest first. ``all_tiers``: ``plan.tiers(docs)`` when already known."""
     together = wq.And([unit.query for unit in plan.units]) if len(plan.units) > 1 else None
     tiers, reached = [], 0
-    for complete, members in plan.tiers(docs):
+    for complete, members in plan.tiers(docs) if all_tiers is None else all_tiers:
         if reached >= wanted:
             break
         tiers.append((complete, members))

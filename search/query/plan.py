@@ -17,7 +17,7 @@ from search.facets import FacetColumns
 from search.query import vectored
 from search.query.nodes import DocSet, GramRun, _positional, _walk
 from search.query.parse import _sequence_query
-from search.sorted_docs import SortedDocs
+from search.sorted_docs import SortedDocs, as_array
 
 # ``parse(text, fields, widen=True)``: the engine's parser, giving the query and the synonyms its
 # words were widened to
@@ -171,10 +171,11 @@ def _terms_only(query: wq.Query | None) -> wq.Query:
 
 def _plan(
     searcher: Searcher, parse_query: Parse, units: list[str], columns: FacetColumns, runs: dict[Any, Any],
-    parsed: wq.Query,
+    parsed: wq.Query, region_ids: np.ndarray | None = None,
 ) -> coordination.Plan | None:  # fmt: skip
     """How a plain query's units, their parts and the places they name match (``coordination``);
-    ``parsed``: the whole query, resolved (the one unit's query when there is one)."""
+    ``parsed``: the whole query, resolved (the one unit's query when there is one); ``region_ids``:
+    ``columns.region_ids`` as an array, when the caller has it."""
 
     def parse(text: str, part: bool) -> tuple[wq.Query, wq.Query] | None:
         # parts are a fallback: matched as typed, not widened by synonyms (a cost for little)
@@ -188,8 +189,11 @@ def _plan(
         return scoring, resolve_gram_runs(searcher, matching, runs, matching=True)
 
     def located_in(places: list[str]) -> set[int]:
-        regions, region_ids = set().union(*map(columns.regions_named, places)), columns.region_ids
-        return {doc for doc in vectored.live_docs(searcher) if region_ids[doc] in regions}
+        regions = set().union(*map(columns.regions_named, places))
+        if region_ids is not None:  # one mask over the live releases, not a Python loop over them
+            live = vectored.live_array(searcher)
+            return set(live[np.isin(region_ids[live], sorted(regions))].tolist()) if regions else set()
+        return {doc for doc in vectored.live_docs(searcher) if columns.region_ids[doc] in regions}
 
     def matches(query: wq.Query) -> SortedDocs:
         return SortedDocs(vectored.doc_array(searcher, query))
@@ -205,7 +209,7 @@ def _synonyms_found(
     if not expanded or not matched:
         return []
     present = np.zeros(searcher.doc_count_all(), dtype=bool)
-    present[np.asarray(matched, dtype=np.int64)] = True
+    present[as_array(matched)] = True
     found = []
     for synonym in dict.fromkeys(word for synonyms in expanded.values() for word in synonyms):
         if synonym in expanded:  # typed by the user too

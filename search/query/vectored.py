@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from search.sorted_docs import DocList, as_array
 from search.vector import Executor, UnsupportedQueryError
 
 _EXECUTORS: weakref.WeakKeyDictionary[Any, Executor] = weakref.WeakKeyDictionary()
@@ -34,8 +35,10 @@ def executor_for(searcher: Any) -> Executor:
 def docs_for_query(searcher: Any, query: wq.Query) -> list[int]:
     """``searcher.docs_for_query(query)`` as an ascending list, from arrays when the executor
     evaluates the query, else from Whoosh."""
-    found = matching_docs(searcher, query, executor_for(searcher))
-    return found if found is not None else list(searcher.docs_for_query(query))
+    try:
+        return DocList(executor_for(searcher).docs(query))
+    except UnsupportedQueryError:
+        return list(searcher.docs_for_query(query))
 
 
 def doc_array(searcher: Any, query: wq.Query) -> np.ndarray:
@@ -127,7 +130,7 @@ def tally_scores(
 ) -> Tallied | None:
     """``{doc: score}`` of the ``matches`` the query matches, or None when it is not supported."""
     try:
-        ids, scores = (executor or Executor(searcher)).scored(query, np.asarray(matches, dtype=np.int64))
+        ids, scores = (executor or Executor(searcher)).scored(query, as_array(matches))
     except UnsupportedQueryError:
         return None
     return Tallied(ids, scores)
