@@ -87,6 +87,10 @@ class Segmenter(Protocol):
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]: ...
 
+    def cut(self, text: str) -> list[str]:
+        """The words of ``tokenize`` without their offsets (cheaper where offsets are not needed)."""
+        ...
+
     def has_word(self, word: str) -> bool: ...
 
 
@@ -102,6 +106,9 @@ class RustJieba:
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         return self._jieba.tokenize(text, "default", True)
+
+    def cut(self, text: str) -> list[str]:
+        return self._jieba.cut(text, True)
 
     def has_word(self, word: str) -> bool:
         return self._jieba.has_word(word)
@@ -148,6 +155,9 @@ class PythonJieba:
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         return list(self._jieba.tokenize(text, mode="default", HMM=True))
+
+    def cut(self, text: str) -> list[str]:
+        return self._jieba.lcut(text, HMM=True)
 
     def has_word(self, word: str) -> bool:
         return bool(self._jieba.FREQ.get(word))
@@ -240,10 +250,21 @@ class Word:
         return parts_of(self.text)
 
 
+@functools.lru_cache(maxsize=65536)
+def token_words(token: str) -> tuple[str, ...]:
+    """What one jieba token gives ``word_texts``: its word runs, punctuation and spaces dropped.
+    Cached: a corpus repeats its vocabulary endlessly."""
+    return tuple(
+        text for text, _, _ in split_word_runs(((token, 0, len(token)),)) if text.isalnum() or _WORDLIKE.search(text)
+    )
+
+
 def word_texts(folded: str) -> list[str]:
     """Just the texts of ``coarse_words``, for callers that need no offsets."""
-    wordlike = _WORDLIKE.search
-    return [text for text, _, _ in split_word_runs(segmenter().tokenize(folded)) if text.isalnum() or wordlike(text)]
+    words: list[str] = []
+    for token in segmenter().cut(folded):
+        words += token_words(token)
+    return words
 
 
 def coarse_words(folded: str) -> Iterator[Word]:

@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from search import gazetteer
-from search.analysis import common_place_words, word_texts
+from search.analysis import common_place_words, segmenter, token_words
 from search.clean import CleanedDocument
 from search.gazetteer import Region
 from search.normalise import fold_text
@@ -114,7 +114,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     segments += [(byline, "issuer") for byline in cleaned.bylines]
     segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
     folded = [_BYLINE_NAMES.sub(" ", fold_text(text)) for text, _ in segments]
-    worded = [(_split_bureaus(word_texts(text)), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
+    worded = [(_place_words(text), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
     scope = release_scope(" ".join(folded), [words for words, _ in worded])
     mentions = _mentions(worded, scope)
     cities, provinces = _context(mentions)
@@ -131,8 +131,11 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
 def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Mention]:
     mentions: list[Mention] = []
     position = 0
+    candidates = _candidate_words()
     for segment, (words, kind) in enumerate(segments):
         for index, word in enumerate(words):
+            if word not in candidates:
+                continue  # _mention would find nothing: most words are no place and no marker
             following = words[index + 1 : index + 4]
             mention = _mention(word, following, kind, scope)
             if mention is not None:
@@ -140,6 +143,33 @@ def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Menti
                 mentions.append(mention)
         position += len(words) + _SAME_PHRASE + 1
     return mentions
+
+
+@functools.lru_cache(maxsize=1)
+def _candidate_words() -> frozenset[str]:
+    """Every word ``_mention`` can make a mention of: place names and bureau markers."""
+    markers = _CITY_MARKERS | _PROVINCE_MARKERS | _NATION_MARKERS | _DISTRICT_MARKERS
+    return gazetteer.load().name_set | markers | {"全国", "该县", "该区", "区", "县", "市", "省", *_WIDE_MARKERS}
+
+
+# The words each jieba token gives ``_place_words``, cached: a corpus repeats its vocabulary
+# endlessly. Cleared when full, so that memory stays bounded.
+_TOKEN_WORDS: dict[str, tuple[str, ...]] = {}
+_TOKEN_WORDS_LIMIT = 50_000
+
+
+def _place_words(folded: str) -> list[str]:
+    """The words of folded text (``analysis.word_texts``) with bureaus split off their places."""
+    cache = _TOKEN_WORDS
+    words: list[str] = []
+    for token in segmenter().cut(folded):
+        entry = cache.get(token)
+        if entry is None:
+            if len(cache) >= _TOKEN_WORDS_LIMIT:
+                cache.clear()
+            entry = cache[token] = tuple(_split_bureaus(list(token_words(token))))
+        words += entry
+    return words
 
 
 def _split_bureaus(words: list[str]) -> list[str]:
