@@ -25,6 +25,7 @@ import importlib.util
 import logging
 import os
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -447,10 +448,9 @@ def index_terms(text: str) -> dict[str, list[int]]:
     """``{term: [positions]}`` exactly as ``ChineseAnalyzer`` indexes ``text``, without building
     a ``Token`` per term: the fast path for bulk indexing (tested equal to the analyser)."""
     cache = _TOKEN_TERMS
-    postings: dict[str, list[int]] = {}
-    get = postings.get
+    postings: defaultdict[str, list[int]] = defaultdict(list)
     position = 0
-    for token, _, _ in segmenter().tokenize(_folded_for_indexing(text)):
+    for token in segmenter().cut(_folded_for_indexing(text)):
         entry = cache.get(token)
         if entry is None:
             if len(cache) >= _TOKEN_TERMS_LIMIT:
@@ -458,13 +458,9 @@ def index_terms(text: str) -> dict[str, list[int]]:
             entry = cache[token] = _token_terms(token)
         terms, width = entry
         for term, offset in terms:
-            positions = get(term)
-            if positions is None:
-                postings[term] = [position + offset]
-            else:
-                positions.append(position + offset)
+            postings[term].append(position + offset)
         position += width
-    return postings
+    return dict(postings)
 
 
 def query_words(text: str) -> list[Word]:
@@ -498,17 +494,11 @@ def gram_terms(text: str) -> dict[str, list[int]]:
     for run in runs[:-1]:
         end += len(run)
         grams[end] = None
-    postings: dict[str, list[int]] = {}
-    get = postings.get
+    postings: defaultdict[str | None, list[int]] = defaultdict(list)
     for position, gram in enumerate(grams):
-        if gram is None:
-            continue
-        positions = get(gram)
-        if positions is None:
-            postings[gram] = [position]
-        else:
-            positions.append(position)
-    return postings
+        postings[gram].append(position)
+    postings.pop(None, None)  # the gaps between runs
+    return dict(postings)  # type: ignore[arg-type]
 
 
 class BigramTokenizer(_StatelessTokenizer):

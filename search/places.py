@@ -208,16 +208,12 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return None
     if _NOT_THE_PLACE.match(after):
         return None
-    issuer = any(after.startswith(w) for w in _ISSUER_WORDS) or (
-        after[:1] in ("区", "县") and any(after[1:].startswith(w) for w in _ISSUER_WORDS)
-    )
+    issuer = after.startswith(_ISSUER_WORDS) or (after[:1] in ("区", "县") and after[1:].startswith(_ISSUER_WORDS))
     if issuer and after.startswith("派出所") and word not in _full_names():
         issuer = False  # 金山派出所 is named after its town, not after a county
     if following and following[0] in ("区", "县") and word + following[0] in places.name_set:
         word = word + following[0]  # 河北 区 → 河北区
-    city = next(iter(in_scope([r for r in [places.city_named(word)] if r], scope)), None)
-    province = next(iter(in_scope([r for r in [places.province_named(word)] if r], scope)), None)
-    districts = in_scope(places.districts_named(word), scope)
+    city, province, districts = _named(word, scope)
     suffixed = bool(districts) and any(word == r.district for r in districts)
     if districts and (suffixed or (city is None and province is None)):
         common = word in common_place_words()
@@ -233,6 +229,15 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         issuer = after.startswith(_PROVINCE_BODIES)
         return Mention(0, 0, 0, kind, "province", [province], issuer, suffixed=word == province.province)
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _named(word: str, scope: Scope) -> tuple[Region | None, Region | None, list[Region]]:
+    """The city, province and districts a name means on the release's side (cached per name)."""
+    places = gazetteer.load()
+    city = next(iter(in_scope([r for r in [places.city_named(word)] if r], scope)), None)
+    province = next(iter(in_scope([r for r in [places.province_named(word)] if r], scope)), None)
+    return city, province, in_scope(places.districts_named(word), scope)
 
 
 @functools.lru_cache(maxsize=1)
