@@ -22,6 +22,7 @@ import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain
 
 from search import gazetteer
 from search.analysis import common_place_words, segmenter, token_words
@@ -161,15 +162,16 @@ _TOKEN_WORDS_LIMIT = 50_000
 def _place_words(folded: str) -> list[str]:
     """The words of folded text (``analysis.word_texts``) with bureaus split off their places."""
     cache = _TOKEN_WORDS
-    words: list[str] = []
-    for token in segmenter().cut(folded):
-        entry = cache.get(token)
-        if entry is None:
-            if len(cache) >= _TOKEN_WORDS_LIMIT:
-                cache.clear()
-            entry = cache[token] = tuple(_split_bureaus(list(token_words(token))))
-        words += entry
-    return words
+    tokens = segmenter().cut(folded)
+    entries = list(map(cache.get, tokens))
+    if None in entries:
+        for index, entry in enumerate(entries):
+            if entry is None:
+                if len(cache) >= _TOKEN_WORDS_LIMIT:
+                    cache.clear()
+                token = tokens[index]
+                entries[index] = cache[token] = tuple(_split_bureaus(list(token_words(token))))
+    return list(chain.from_iterable(entries))
 
 
 def _split_bureaus(words: list[str]) -> list[str]:
