@@ -28,6 +28,7 @@ from search import gazetteer
 from search.analysis import common_place_words, segmenter, token_words
 from search.clean import CleanedDocument
 from search.gazetteer import Region
+from search.memo import looked_up
 from search.normalise import fold_text
 from search.place_scope import Scope, in_scope, release_scope, within_scope
 
@@ -161,17 +162,12 @@ _TOKEN_WORDS_LIMIT = 50_000
 
 def _place_words(folded: str) -> list[str]:
     """The words of folded text (``analysis.word_texts``) with bureaus split off their places."""
-    cache = _TOKEN_WORDS
-    tokens = segmenter().cut(folded)
-    entries = list(map(cache.get, tokens))
-    if None in entries:
-        for index, entry in enumerate(entries):
-            if entry is None:
-                if len(cache) >= _TOKEN_WORDS_LIMIT:
-                    cache.clear()
-                token = tokens[index]
-                entries[index] = cache[token] = tuple(_split_bureaus(list(token_words(token))))
+    entries = looked_up(_TOKEN_WORDS, segmenter().cut(folded), _token_place_words, _TOKEN_WORDS_LIMIT)
     return list(chain.from_iterable(entries))
+
+
+def _token_place_words(token: str) -> tuple[str, ...]:
+    return tuple(_split_bureaus(list(token_words(token))))
 
 
 def _split_bureaus(words: list[str]) -> list[str]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from search.index import new_file_mode
+from search.memo import looked_up
 from search.normalise import IDEOGRAPH, fold_text
 
 if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy (~0.6 s) and numpy, which a search never needs
@@ -134,18 +135,13 @@ _SHINGLE_HASHES_LIMIT = 50_000
 def _shingle_hashes(keys: np.ndarray) -> np.ndarray:
     import numpy as np
 
-    keys_list = keys.tolist()
-    values = list(map(_SHINGLE_HASHES.get, keys_list))
-    if None in values:
-        from datasketch.hashfunc import sha1_hash32
+    return np.array(looked_up(_SHINGLE_HASHES, keys.tolist(), _shingle_hash, _SHINGLE_HASHES_LIMIT), dtype=np.uint32)
 
-        for index, value in enumerate(values):
-            if value is None:
-                if len(_SHINGLE_HASHES) >= _SHINGLE_HASHES_LIMIT:
-                    _SHINGLE_HASHES.clear()
-                key = keys_list[index]
-                values[index] = _SHINGLE_HASHES[key] = sha1_hash32(_shingle_of(key).encode("utf-8"))
-    return np.array(values, dtype=np.uint32)
+
+def _shingle_hash(key: int) -> int:
+    from datasketch.hashfunc import sha1_hash32
+
+    return sha1_hash32(_shingle_of(key).encode("utf-8"))
 
 
 # a release's text, or its signature and shingle count (``signed``)
