@@ -22,7 +22,7 @@ import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 
 from search import gazetteer
 from search.analysis import common_place_words, segmenter, token_words
@@ -133,11 +133,11 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
 def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Mention]:
     mentions: list[Mention] = []
     position = 0
-    candidates = _candidate_words()
+    candidates = _candidate_words().__contains__
     for segment, (words, kind) in enumerate(segments):
-        for index, word in enumerate(words):
-            if word not in candidates:
-                continue  # _mention would find nothing: most words are no place and no marker
+        # only where _mention can find something: most words are no place and no marker
+        for index in compress(range(len(words)), map(candidates, words)):
+            word = words[index]
             following = words[index + 1 : index + 4]
             mention = _mention(word, following, kind, scope)
             if mention is not None:
