@@ -121,10 +121,7 @@ def headline_shaped(text: str) -> bool:
 
 
 def _bigrams(text: str) -> set[str]:
-    pairs: set[str] = set()
-    for run in _BIGRAM_TEXT.findall(simplified(text)):
-        pairs.update(run[i : i + 2] for i in range(len(run) - 1))
-    return pairs
+    return {run[i : i + 2] for run in _BIGRAM_TEXT.findall(simplified(text)) for i in range(len(run) - 1)}
 
 
 def talked_about(line: str, opening: str) -> float:

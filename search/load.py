@@ -187,11 +187,15 @@ def _plausibility(text: str) -> float:
     return sum(1 for c in ideographs if c in common) / len(ideographs)
 
 
+# Control characters no text file holds (tab, newlines, form feed and escape are fine).
+_CONTROL_BYTES = bytes(byte for byte in range(32) if byte not in (9, 10, 12, 13, 27))
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13, 27))
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > max(8, len(sample) // 100)
 
 

@@ -122,6 +122,20 @@ def fold(text: str, lowercase: bool = True) -> FoldedText:
     return FoldedText(_lower(simplified) if lowercase else simplified, origin, len(text))
 
 
+# Paragraphs and lines folded lately, by their text: the stages of extraction each fold the same
+# paragraphs (places, dates, report year). Long texts are folded once anyway and not kept.
+_FOLDED: dict[str, str] = {}
+_FOLDED_LIMIT = 1024
+_FOLDED_MAX_LENGTH = 4096
+
+
 def fold_text(text: str) -> str:
     """The folded string alone, for matching names and queries."""
-    return fold(text).text
+    folded = _FOLDED.get(text)
+    if folded is None:
+        folded = fold(text).text
+        if len(text) <= _FOLDED_MAX_LENGTH:
+            if len(_FOLDED) >= _FOLDED_LIMIT:
+                _FOLDED.clear()
+            _FOLDED[text] = folded
+    return folded

@@ -22,11 +22,13 @@ import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain, compress
 
 from search import gazetteer
-from search.analysis import common_place_words, word_texts
+from search.analysis import common_place_words, segmenter, token_words
 from search.clean import CleanedDocument
 from search.gazetteer import Region
+from search.memo import looked_up
 from search.normalise import fold_text
 from search.place_scope import Scope, in_scope, release_scope, within_scope
 
@@ -114,7 +116,7 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
     segments += [(byline, "issuer") for byline in cleaned.bylines]
     segments += [(paragraph, "body") for paragraph in cleaned.paragraphs]
     folded = [_BYLINE_NAMES.sub(" ", fold_text(text)) for text, _ in segments]
-    worded = [(_split_bureaus(word_texts(text)), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
+    worded = [(_place_words(text), kind) for text, (_, kind) in zip(folded, segments, strict=True)]
     scope = release_scope(" ".join(folded), [words for words, _ in worded])
     mentions = _mentions(worded, scope)
     cities, provinces = _context(mentions)
@@ -131,8 +133,11 @@ def extract_region(cleaned: CleanedDocument, title: str) -> Region | None:
 def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Mention]:
     mentions: list[Mention] = []
     position = 0
+    candidates = _candidate_words().__contains__
     for segment, (words, kind) in enumerate(segments):
-        for index, word in enumerate(words):
+        # only where _mention can find something: most words are no place and no marker
+        for index in compress(range(len(words)), map(candidates, words)):
+            word = words[index]
             following = words[index + 1 : index + 4]
             mention = _mention(word, following, kind, scope)
             if mention is not None:
@@ -140,6 +145,29 @@ def _mentions(segments: list[tuple[list[str], str]], scope: Scope) -> list[Menti
                 mentions.append(mention)
         position += len(words) + _SAME_PHRASE + 1
     return mentions
+
+
+@functools.lru_cache(maxsize=1)
+def _candidate_words() -> frozenset[str]:
+    """Every word ``_mention`` can make a mention of: place names and bureau markers."""
+    markers = _CITY_MARKERS | _PROVINCE_MARKERS | _NATION_MARKERS | _DISTRICT_MARKERS
+    return gazetteer.load().name_set | markers | {"全国", "该县", "该区", "区", "县", "市", "省", *_WIDE_MARKERS}
+
+
+# The words each jieba token gives ``_place_words``, cached: a corpus repeats its vocabulary
+# endlessly. Cleared when full, so that memory stays bounded.
+_TOKEN_WORDS: dict[str, tuple[str, ...]] = {}
+_TOKEN_WORDS_LIMIT = 50_000
+
+
+def _place_words(folded: str) -> list[str]:
+    """The words of folded text (``analysis.word_texts``) with bureaus split off their places."""
+    entries = looked_up(_TOKEN_WORDS, segmenter().cut(folded), _token_place_words, _TOKEN_WORDS_LIMIT)
+    return list(chain.from_iterable(entries))
+
+
+def _token_place_words(token: str) -> tuple[str, ...]:
+    return tuple(_split_bureaus(list(token_words(token))))
 
 
 def _split_bureaus(words: list[str]) -> list[str]:
@@ -178,16 +206,12 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         return None
     if _NOT_THE_PLACE.match(after):
         return None
-    issuer = any(after.startswith(w) for w in _ISSUER_WORDS) or (
-        after[:1] in ("区", "县") and any(after[1:].startswith(w) for w in _ISSUER_WORDS)
-    )
+    issuer = after.startswith(_ISSUER_WORDS) or (after[:1] in ("区", "县") and after[1:].startswith(_ISSUER_WORDS))
     if issuer and after.startswith("派出所") and word not in _full_names():
         issuer = False  # 金山派出所 is named after its town, not after a county
     if following and following[0] in ("区", "县") and word + following[0] in places.name_set:
         word = word + following[0]  # 河北 区 → 河北区
-    city = next(iter(in_scope([r for r in [places.city_named(word)] if r], scope)), None)
-    province = next(iter(in_scope([r for r in [places.province_named(word)] if r], scope)), None)
-    districts = in_scope(places.districts_named(word), scope)
+    city, province, districts = _named(word, scope)
     suffixed = bool(districts) and any(word == r.district for r in districts)
     if districts and (suffixed or (city is None and province is None)):
         common = word in common_place_words()
@@ -203,6 +227,15 @@ def _mention(word: str, following: list[str], kind: str, scope: Scope) -> Mentio
         issuer = after.startswith(_PROVINCE_BODIES)
         return Mention(0, 0, 0, kind, "province", [province], issuer, suffixed=word == province.province)
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _named(word: str, scope: Scope) -> tuple[Region | None, Region | None, list[Region]]:
+    """The city, province and districts a name means on the release's side (cached per name)."""
+    places = gazetteer.load()
+    city = next(iter(in_scope([r for r in [places.city_named(word)] if r], scope)), None)
+    province = next(iter(in_scope([r for r in [places.province_named(word)] if r], scope)), None)
+    return city, province, in_scope(places.districts_named(word), scope)
 
 
 @functools.lru_cache(maxsize=1)

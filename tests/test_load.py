@@ -106,3 +106,14 @@ def test_html_page_gives_title_date_source_and_article(tmp_path):
 def test_html_without_content_hint_falls_back_to_body(tmp_path):
     loaded = load_bytes(tmp_path / "x.htm", "<html><body><p>郾城分局开展夜间巡逻。</p></body></html>".encode())
     assert "郾城分局开展夜间巡逻。" in loaded.text
+
+
+def test_a_file_full_of_control_characters_is_binary_and_a_few_escapes_and_form_feeds_are_not(tmp_path):
+    text = "警方破获一起电信诈骗案件，抓获犯罪嫌疑人三名。\n" * 20
+    noisy = tmp_path / "noisy.txt"
+    noisy.write_bytes((text + "\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e" * 3).encode("utf-8"))
+    with pytest.raises(LoadError, match="binary"):
+        load(noisy)
+    tidy = tmp_path / "tidy.txt"
+    tidy.write_bytes((text + "\t\x0c\x1b\r\n" * 10 + "\x01" * 8).encode("utf-8"))
+    assert "电信诈骗" in load(tidy).text

@@ -35,6 +35,13 @@ def test_rjieba_and_jieba_segment_the_samples_identically(both_segmenters, seed)
     assert len(rust_tokens) > 500
 
 
+@pytest.mark.parametrize("seed", SEEDS[:3], ids=lambda p: p.name[:3])
+def test_cut_gives_the_words_of_tokenize_in_both_segmenters(both_segmenters, seed):
+    text = fold(seed.read_text(encoding="utf-8")).text + " 2018-12-26 18.08% ABC电信诈骗案\n\n台北市警察局"
+    for segmenter in both_segmenters:
+        assert segmenter.cut(text) == [word for word, _, _ in segmenter.tokenize(text)]
+
+
 def test_dictionary_lookups_agree(both_segmenters):
     rust, python = both_segmenters
     for word in ("套路贷", "九龙坡区", "电信诈骗", "诈骗", "九龙", "坡区", "万州", "嫌疑", "不是词语啊"):
