@@ -135,17 +135,26 @@ class CopySearch:
             columns = self.store.columns(band * self.rows_per_band, self.rows_per_band)
             keys = ((columns[0].astype(np.uint64) << np.uint64(32)) | columns[1])[members]
             del columns
-            order = np.argsort(keys, kind="stable")
+            # groups of equal keys, each in insertion order: a row's candidates come before it
+            order = np.lexsort((self.sequence[members], keys))
             sorted_keys = keys[order]
             starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-            sizes = np.diff(np.append(starts, len(sorted_keys)))
-            group = np.repeat(np.arange(len(starts)), sizes)
-            positions = np.nonzero(is_wanting[members[order]] & (sizes[group] > 1))[0]
+            group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(sorted_keys))))
+            lengths = np.arange(len(order)) - starts[group]  # rows before each one in its group
+            ranks = self.rank[members[order]]
+            # where ranks rise with insertion order (a full build), the earliest candidates are the
+            # first ones after the group's prefix rows: ``needs`` of them are enough
+            falls = np.zeros(len(order), dtype=bool)
+            falls[1:] = (ranks[1:] < ranks[:-1]) & (group[1:] == group[:-1])
+            rising = np.bincount(group, weights=falls, minlength=len(starts)) == 0
+            in_prefix = np.bincount(group, weights=ranks < len(self.prefix), minlength=len(starts)).astype(np.int64)
+            positions = np.nonzero(is_wanting[members[order]] & (lengths > 0))[0]
+            capped = in_prefix[group[positions]] + needs[wanting_index[members[order[positions]]]]
+            counts = np.where(rising[group[positions]], np.minimum(lengths[positions], capped), lengths[positions])
             found = [kept]
-            for chunk in _chunks(positions, sizes[group[positions]]):
-                counts = sizes[group[chunk]]
-                left = members[order[np.repeat(chunk, counts)]]
-                right = members[order[_ranges(starts[group[chunk]], counts)]]
+            for chunk, chunk_counts in _chunks(positions, counts):
+                left = members[order[np.repeat(chunk, chunk_counts)]]
+                right = members[order[_ranges(starts[group[chunk]], chunk_counts)]]
                 good = outside[right] & (self.sequence[right] < self.sequence[left])
                 found.append((wanting_index[left[good]] << 32) | self.rank[right[good]])
             kept = _earliest(np.unique(np.concatenate(found)), needs)
@@ -166,13 +175,13 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts, counts) + offsets
 
 
-def _chunks(positions: np.ndarray, lengths: np.ndarray) -> Iterator[np.ndarray]:
-    """``positions`` cut so that each piece emits at most about ``_PAIRS_AT_ONCE`` pairs."""
+def _chunks(positions: np.ndarray, lengths: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``positions`` (and their ``lengths``) cut so that each piece emits about ``_PAIRS_AT_ONCE`` pairs."""
     ends = np.cumsum(lengths)
     start = 0
     while start < len(positions):
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - lengths[start] + _PAIRS_AT_ONCE, "right")))
-        yield positions[start:stop]
+        yield positions[start:stop], lengths[start:stop]
         start = stop
 
 

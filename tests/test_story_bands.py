@@ -21,7 +21,8 @@ from search.story_store import TileWriter
 
 def _signatures(seed: int, count: int, shared: float) -> np.ndarray:
     """Random signatures; with probability ``shared`` a band is copied from an earlier one, and as
-    often copied with one value changed (a near miss, which must not make a candidate)."""
+    often copied with one value changed (a near miss, which must not make a candidate). With the
+    highest ``shared``, a third are whole copies: clusters that share every band."""
     rng = np.random.default_rng(seed)
     bands, rows = band_shape(_LSH_THRESHOLD, NUM_PERM)
     made = np.empty((count, NUM_PERM), dtype=np.uint32)
@@ -33,7 +34,7 @@ def _signatures(seed: int, count: int, shared: float) -> np.ndarray:
                 signature[band * rows : (band + 1) * rows] = source[band * rows : (band + 1) * rows]
                 if rng.random() < 0.5:
                     signature[band * rows + rng.integers(rows)] ^= np.uint32(1)
-        made[row] = signature
+        made[row] = made[rng.integers(row)] if row and shared > 0.4 and rng.random() < 0.3 else signature
     return made
 
 
@@ -51,21 +52,29 @@ def _expected(signatures: np.ndarray, orders: np.ndarray, sequence: np.ndarray, 
     return pairs
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     count=st.integers(1, 60),
     shared=st.sampled_from([0.0, 0.02, 0.2, 0.45]),
     prefix=st.sampled_from([1, 4, 1024]),
     limit=st.sampled_from([1, 3, 200]),
+    rising=st.booleans(),
 )
 def test_candidates_are_minhash_lshs_earliest(
-    tmp_path_factory: pytest.TempPathFactory, seed: int, count: int, shared: float, prefix: int, limit: int
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: int,
+    count: int,
+    shared: float,
+    prefix: int,
+    limit: int,
+    rising: bool,
 ) -> None:
+    """``rising``: indexing order is insertion order (a full build), the case the band search cuts short."""
     signatures = _signatures(seed, count, shared)
     rng = np.random.default_rng(seed)
     orders = rng.permutation(count) + 1
-    sequence = rng.permutation(count)
+    sequence = orders - 1 if rising else rng.permutation(count)
     old = int(rng.integers(0, count))  # rows inserted before: candidates, never searched for
     new = np.nonzero(sequence >= old)[0]
     writer = TileWriter(tmp_path_factory.mktemp("sig") / "s")
@@ -132,3 +141,29 @@ def test_a_book_built_then_updated_links_what_the_direct_rule_links(tmp_path: Pa
     after = {frozenset((str(book.ids[a]), str(book.ids[b]))) for a, b in book.edges.tolist()}
     assert after == {link for link in links if not link & gone}
     assert [path.name for path in tmp_path.iterdir() if "signing" in path.name] == []
+
+
+def test_a_cluster_of_identical_releases_beyond_the_prefix_gets_its_earliest_candidates(tmp_path: Path) -> None:
+    """Every release shares every band with the others: each gets the ``limit`` earliest before it,
+    whether they lie in the prefix of earliest releases or beyond it."""
+    signatures = np.repeat(_signatures(3, 1, 0.0), 12, axis=0)
+    writer = TileWriter(tmp_path / "s")
+    writer.append(signatures)
+    orders = np.arange(1, 13)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(story_bands, "PREFIX", 2)
+        search = CopySearch(
+            writer.close(),
+            np.ones(12, dtype=bool),
+            orders - 1,
+            orders,
+            np.arange(12),
+            band_shape(_LSH_THRESHOLD, NUM_PERM),
+            3,
+        )
+        pairs = {
+            (own, other)
+            for left, right, _ in search.pairs()
+            for own, other in zip(left.tolist(), right.tolist(), strict=True)
+        }
+    assert pairs == {(own, other) for own in range(12) for other in range(min(own, 3))}
