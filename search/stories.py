@@ -354,14 +354,11 @@ class StoryBook:
     def stories(self, shared_only: bool = False) -> dict[str, str]:
         """Release id → story id (its earliest-indexed member's id)."""
         import numpy as np
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
 
         count = len(self.ids)
         if not count:
             return {}
-        graph = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])), shape=(count, count))
-        _, labels = connected_components(graph, directed=False)
+        labels = _components(count, self.edges)
         by_order = np.argsort(self.orders, kind="stable")
         firsts, first_rows = np.unique(labels[by_order], return_index=True)
         story_row = np.empty(labels.max() + 1, dtype=np.int64)
@@ -370,6 +367,26 @@ class StoryBook:
         if shared_only:
             rows = rows[np.bincount(labels)[labels] > 1]
         return dict(zip(self.ids[rows].tolist(), self.ids[story_row[labels[rows]]].tolist(), strict=True))
+
+
+def _components(count: int, edges: np.ndarray) -> np.ndarray:
+    """A label per row, equal for rows joined by a path of ``edges`` (union by hooking each edge's
+    larger root under its smaller one, then halving paths, until no edge joins two roots)."""
+    import numpy as np
+
+    parent = np.arange(count)
+    first, second = edges[:, 0], edges[:, 1]
+    while True:
+        one, other = parent[first], parent[second]
+        apart = one != other
+        if not apart.any():
+            return parent
+        np.minimum.at(parent, np.maximum(one, other)[apart], np.minimum(one, other)[apart])
+        while True:
+            grand = parent[parent]
+            if (grand == parent).all():
+                break
+            parent = grand
 
 
 def copies(equal: np.ndarray, own_sizes: np.ndarray, other_sizes: np.ndarray) -> np.ndarray:
