@@ -28,7 +28,7 @@ import numpy as np
 from search.story_store import WIDTH, SignatureFile
 
 PREFIX = 1024
-BLOCK = 4096
+BLOCK = 1024
 _PAIRS_AT_ONCE = 1 << 22
 _COLUMNS_AT_ONCE = 16
 
@@ -110,7 +110,7 @@ class CopySearch:
                 left = np.repeat(np.arange(len(block)), counts)
                 hits[left, prefix_sorting[band][_ranges(low, counts)]] = True
             hits &= self.sequence[self.prefix][None, :] < self.sequence[block][:, None]
-            taken = hits & (np.cumsum(hits, axis=1, dtype=np.int32) <= self.limit)
+            taken = hits & (np.cumsum(hits, axis=1, dtype=np.int16) <= self.limit)
             left, right = np.nonzero(taken)
             yield block[left], self.prefix[right], equal_counts(columns, prefix_columns, left, right)
             short = taken.sum(axis=1) < self.limit
