@@ -48,12 +48,16 @@ def band_key(columns: np.ndarray, band: int, rows: int) -> np.ndarray:
     return (first.astype(np.uint64) << np.uint64(32)) | second.astype(np.uint64)
 
 
-def equal_counts(first: np.ndarray, second: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def equal_counts(
+    first: np.ndarray, second: np.ndarray, left: np.ndarray, right: np.ndarray, repeats: np.ndarray | None = None
+) -> np.ndarray:
     """For each pair, how many of the 256 values of ``first[:, left]`` and ``second[:, right]``
-    are equal (``first`` and ``second``: signatures column by column)."""
+    are equal (``first`` and ``second``: signatures column by column). ``repeats``: ``left`` is
+    ``repeat(arange(n), repeats)``, which is cheaper to build than to gather."""
     counts = np.zeros(len(left), dtype=np.uint16)
     for column in range(len(first)):
-        counts += first[column].take(left) == second[column].take(right)
+        own = first[column].take(left) if repeats is None else np.repeat(first[column], repeats)
+        counts += own == second[column].take(right)
     return counts
 
 
@@ -94,6 +98,7 @@ class CopySearch:
         prefix_keys = [band_key(prefix_columns, band, self.rows_per_band) for band in range(self.bands)]
         prefix_sorting = [np.argsort(keys, kind="stable") for keys in prefix_keys]
         prefix_sorted = [keys[order] for keys, order in zip(prefix_keys, prefix_sorting, strict=True)]
+        prefix_runs = [_runs_from(keys) for keys in prefix_sorted]
         wanting: list[np.ndarray] = []
         needs: list[np.ndarray] = []
         for start in range(0, len(self.new), BLOCK):
@@ -102,9 +107,8 @@ class CopySearch:
             hits = np.zeros((len(block), len(self.prefix)), dtype=bool)
             for band in range(self.bands):
                 keys = band_key(columns, band, self.rows_per_band)
-                low = np.searchsorted(prefix_sorted[band], keys, "left")
-                high = np.searchsorted(prefix_sorted[band], keys, "right")
-                counts = high - low
+                low = np.minimum(np.searchsorted(prefix_sorted[band], keys), len(self.prefix) - 1)
+                counts = np.where(prefix_sorted[band][low] == keys, prefix_runs[band][low], 0)
                 if not counts.any():
                     continue
                 left = np.repeat(np.arange(len(block)), counts)
@@ -112,12 +116,15 @@ class CopySearch:
             hits &= self.sequence[self.prefix][None, :] < self.sequence[block][:, None]
             taken = hits & (np.cumsum(hits, axis=1, dtype=np.int16) <= self.limit)
             left, right = np.nonzero(taken)
-            yield block[left], self.prefix[right], equal_counts(columns, prefix_columns, left, right)
-            short = taken.sum(axis=1) < self.limit
-            wanting.append(block[short])
-            needs.append(self.limit - taken.sum(axis=1)[short])
-        if len(self.by_order) > len(self.prefix):
-            yield from self._beyond_prefix(np.concatenate(wanting), np.concatenate(needs))
+            found = taken.sum(axis=1)
+            yield block[left], self.prefix[right], equal_counts(columns, prefix_columns, left, right, found)
+            wanting.append(block[found < self.limit])
+            needs.append(self.limit - found[found < self.limit])
+        outside = self.by_order[len(self.prefix) :]
+        if len(outside):
+            # only rows inserted after some row outside the prefix can find more there
+            later = self.sequence[np.concatenate(wanting)] > self.sequence[outside].min()
+            yield from self._beyond_prefix(np.concatenate(wanting)[later], np.concatenate(needs)[later])
 
     def _beyond_prefix(self, wanting: np.ndarray, needs: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
         """The rest of the candidates of rows with fewer than ``limit`` in the prefix: the earliest
@@ -127,7 +134,10 @@ class CopySearch:
         outside = self.rank >= len(self.prefix)
         is_wanting = np.zeros(len(self.rank), dtype=bool)
         is_wanting[wanting] = True
-        members = np.nonzero(outside | is_wanting)[0]
+        # rows inserted after every wanting row are nobody's candidates here
+        useful = outside & (self.sequence < self.sequence[wanting].max())
+        members = np.nonzero(useful | is_wanting)[0]
+        members = members[np.argsort(self.sequence[members], kind="stable")]
         wanting_index = np.full(len(self.rank), -1, dtype=np.int64)
         wanting_index[wanting] = np.arange(len(wanting))
         kept = np.empty(0, dtype=np.int64)  # wanting index << 32 | rank of the candidate
@@ -136,7 +146,7 @@ class CopySearch:
             keys = ((columns[0].astype(np.uint64) << np.uint64(32)) | columns[1])[members]
             del columns
             # groups of equal keys, each in insertion order: a row's candidates come before it
-            order = np.lexsort((self.sequence[members], keys))
+            order = np.argsort(keys, kind="stable")  # stable: in insertion order within a group
             sorted_keys = keys[order]
             starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
             group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(sorted_keys))))
@@ -166,6 +176,14 @@ class CopySearch:
             columns = self.store.columns(first, min(_COLUMNS_AT_ONCE, WIDTH - first))
             counts += equal_counts(columns, columns, left, right)
         yield left, right, counts
+
+
+def _runs_from(sorted_keys: np.ndarray) -> np.ndarray:
+    """For each position of sorted keys, how many equal keys start there (to the run's end)."""
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    ends = np.append(starts[1:], len(sorted_keys))
+    run = np.repeat(np.arange(len(starts)), ends - starts)
+    return ends[run] - np.arange(len(sorted_keys))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
