@@ -282,22 +282,11 @@ class StoryBook:
         renumber[np.nonzero(kept)[0]] = np.arange(old_count)
         edges = renumber[self.edges] if len(self.edges) else self.edges
         edges = edges[(edges >= 0).all(axis=1)] if len(edges) else edges.reshape(0, 2)
-        writer = self._new_signatures(self.folder)
-        try:
-            if self.signatures is not None and old_count:
-                for tile_start, rows in _tiles(self.signatures):
-                    writer.append(rows[kept[tile_start : tile_start + len(rows)]])
-            if new_file is not None and len(changed_rows):
-                wanted = np.zeros(new_file.rows, dtype=bool)
-                wanted[changed_rows] = True
-                for tile_start, rows in _tiles(new_file):
-                    writer.append(rows[wanted[tile_start : tile_start + len(rows)]])
-            signatures = writer.close()
-        except BaseException:
-            writer.abort()
-            raise
+        wanted = np.zeros(new_file.rows if new_file is not None else 0, dtype=bool)
+        wanted[changed_rows] = True
+        # the previous file goes when the book is saved
+        self.signatures = self._kept_signatures([(self.signatures, kept), (new_file, wanted)])
         changed.discard()
-        self.signatures = signatures  # the previous file goes when the book is saved
         self.ids = np.array(old_ids, dtype=str)[kept] if old_count else np.empty(0, dtype=str)
         self.ids = np.concatenate([self.ids, np.array(new_ids, dtype=str)]) if new_ids else self.ids
         new_sizes = np.array(changed.sizes, dtype=np.int64).reshape(-1)[changed_rows]
@@ -308,6 +297,20 @@ class StoryBook:
         sequence = np.arange(len(self.ids), dtype=np.int64)
         sequence[old_count + np.array(by_id, dtype=np.int64)] = old_count + np.arange(len(by_id))
         self.edges = np.concatenate([edges, self._links(sequence, old_count)]).astype(np.int64)
+        _release_freed_memory()
+
+    def _kept_signatures(self, sources: list[tuple[SignatureFile | None, np.ndarray]]) -> SignatureFile:
+        """A new signatures file of the rows of each source that its mask keeps, in turn."""
+        writer = self._new_signatures(self.folder)
+        try:
+            for source, mask in sources:
+                if source is not None and mask.any():
+                    for tile_start, rows in _tiles(source):
+                        writer.append(rows[mask[tile_start : tile_start + len(rows)]])
+            return writer.close()  # type: ignore[attr-defined]
+        except BaseException:
+            writer.abort()  # type: ignore[attr-defined]
+            raise
 
     def _links(self, sequence: np.ndarray, first_new: int) -> np.ndarray:
         """Copy links of the rows from ``first_new`` on: candidates (``search.story_bands``) whose
@@ -366,7 +369,21 @@ class StoryBook:
         rows = np.arange(count)
         if shared_only:
             rows = rows[np.bincount(labels)[labels] > 1]
-        return dict(zip(self.ids[rows].tolist(), self.ids[story_row[labels[rows]]].tolist(), strict=True))
+        # one string per story, shared by its members' entries (200,000 of them in a big book)
+        used, members = np.unique(labels[rows], return_inverse=True)
+        names = self.ids[story_row[used]].tolist()
+        return dict(zip(self.ids[rows].tolist(), map(names.__getitem__, members.tolist()), strict=True))
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc): the copy search frees many arrays of a
+    few MB, which glibc keeps for reuse and which would otherwise count in the process's memory
+    until it exits; a no-op elsewhere."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _components(count: int, edges: np.ndarray) -> np.ndarray:
