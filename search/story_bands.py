@@ -29,7 +29,7 @@ from search.story_store import WIDTH, SignatureFile
 
 PREFIX = 1024
 BLOCK = 1024
-_PAIRS_AT_ONCE = 1 << 22
+_PAIRS_AT_ONCE = 1 << 20
 _COLUMNS_AT_ONCE = 16
 
 
@@ -128,9 +128,12 @@ class CopySearch:
 
     def _beyond_prefix(self, wanting: np.ndarray, needs: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
         """The rest of the candidates of rows with fewer than ``limit`` in the prefix: the earliest
-        ``needs`` rows outside the prefix, before them, sharing a band, whole band by band."""
-        if not len(wanting):
-            return
+        ``needs`` rows outside the prefix, before them, sharing a band, whole band by band; as
+        many wanting rows at a time as keep the pairs kept between bands to ``_PAIRS_AT_ONCE``."""
+        for piece, piece_needs in _chunks(wanting, needs):
+            yield from self._beyond_prefix_of(piece, piece_needs)
+
+    def _beyond_prefix_of(self, wanting: np.ndarray, needs: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
         outside = self.rank >= len(self.prefix)
         is_wanting = np.zeros(len(self.rank), dtype=bool)
         is_wanting[wanting] = True
@@ -168,14 +171,15 @@ class CopySearch:
                 good = outside[right] & (self.sequence[right] < self.sequence[left])
                 found.append((wanting_index[left[good]] << 32) | self.rank[right[good]])
             kept = _earliest(np.unique(np.concatenate(found)), needs)
-        if not len(kept):
-            return
-        left, right = wanting[kept >> 32], self.by_order[kept & 0xFFFFFFFF]
-        counts = np.zeros(len(kept), dtype=np.uint16)
-        for first in range(0, WIDTH, _COLUMNS_AT_ONCE):
-            columns = self.store.columns(first, min(_COLUMNS_AT_ONCE, WIDTH - first))
-            counts += equal_counts(columns, columns, left, right)
-        yield left, right, counts
+        # every signature is read once per piece of pairs: a few large reads, little memory
+        for start in range(0, len(kept), _PAIRS_AT_ONCE):
+            piece = kept[start : start + _PAIRS_AT_ONCE]
+            left, right = wanting[piece >> 32], self.by_order[piece & 0xFFFFFFFF]
+            counts = np.zeros(len(piece), dtype=np.uint16)
+            for first in range(0, WIDTH, _COLUMNS_AT_ONCE):
+                columns = self.store.columns(first, min(_COLUMNS_AT_ONCE, WIDTH - first))
+                counts += equal_counts(columns, columns, left, right)
+            yield left, right, counts
 
 
 def _runs_from(sorted_keys: np.ndarray) -> np.ndarray:

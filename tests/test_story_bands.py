@@ -84,6 +84,7 @@ def test_candidates_are_minhash_lshs_earliest(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(story_bands, "PREFIX", prefix)
         patch.setattr(story_bands, "BLOCK", 7)
+        patch.setattr(story_bands, "_PAIRS_AT_ONCE", 1 + seed % 50)  # pieces of pairs, one to many
         search = CopySearch(store, eligible, sequence, orders, new, band_shape(_LSH_THRESHOLD, NUM_PERM), limit)
         found = list(search.pairs())
     pairs = [(own, other) for left, right, _ in found for own, other in zip(left.tolist(), right.tolist(), strict=True)]
