@@ -256,26 +256,30 @@ class StoryBook:
         link each to its copies among the indexed releases."""
         import numpy as np
 
-        live_ids = set(live)
+        live_ids = live if isinstance(live, set) else set(live)
         if isinstance(changed, dict):
             changed = _signed_releases(changed, self.folder)
         new_file = changed.signatures()
-        # the last signature of each changed id that is still indexed
-        latest = {doc_id: row for row, doc_id in enumerate(changed.ids)}
-        changed_rows = np.array(sorted(row for doc_id, row in latest.items() if doc_id in live_ids), dtype=np.int64)
+        # the last signature of each changed id, in id order; those still indexed are signed anew
+        changed_ids = np.array(changed.ids, dtype=str)
+        last = len(changed_ids) - 1 - np.unique(changed_ids[::-1], return_index=True)[1]
+        by_id = last[np.array([changed.ids[row] in live_ids for row in last.tolist()], dtype=bool)]
         old_ids = self.ids.tolist()
-        kept = np.array([doc_id in live_ids and doc_id not in latest for doc_id in old_ids], dtype=bool)
-        # a changed release keeps its place, so its story keeps its id
-        order_of = {doc_id: int(order) for doc_id, order in zip(old_ids, self.orders.tolist(), strict=True)
-                    if doc_id in latest}  # fmt: skip
-        if kept.all() and not latest:
+        changed_set = set(changed.ids)
+        kept = np.array([doc_id in live_ids and doc_id not in changed_set for doc_id in old_ids], dtype=bool)
+        if kept.all() and not changed_set:
             return
-        new_ids = [changed.ids[row] for row in changed_rows.tolist()]
-        by_id = sorted(range(len(new_ids)), key=new_ids.__getitem__)
-        new_orders = np.empty(len(new_ids), dtype=np.int64)
-        for position in by_id:
-            order = order_of.get(new_ids[position])
-            new_orders[position] = order if order is not None else self._take_order()
+        # a changed release keeps its place, so its story keeps its id; a new one takes the next
+        order_of = {doc_id: int(order) for doc_id, order in zip(old_ids, self.orders.tolist(), strict=True)
+                    if doc_id in changed_set}  # fmt: skip
+        orders_by_id = np.array([order_of.get(changed.ids[row], 0) for row in by_id.tolist()], dtype=np.int64)
+        fresh = orders_by_id == 0
+        orders_by_id[fresh] = self.next_order + 1 + np.arange(int(fresh.sum()))
+        self.next_order += int(fresh.sum())
+        changed_rows = np.sort(by_id)  # the new rows in the order of the signatures file
+        position_by_id = np.searchsorted(changed_rows, by_id)
+        new_orders = np.empty(len(by_id), dtype=np.int64)
+        new_orders[position_by_id] = orders_by_id
         old_count = int(kept.sum())
         # copy links among kept rows stay, renumbered
         renumber = np.full(len(old_ids) + 1, -1, dtype=np.int64)
@@ -287,15 +291,14 @@ class StoryBook:
         # the previous file goes when the book is saved
         self.signatures = self._kept_signatures([(self.signatures, kept), (new_file, wanted)])
         changed.discard()
-        self.ids = np.array(old_ids, dtype=str)[kept] if old_count else np.empty(0, dtype=str)
-        self.ids = np.concatenate([self.ids, np.array(new_ids, dtype=str)]) if new_ids else self.ids
+        self.ids = np.concatenate([self.ids[kept], changed_ids[changed_rows]]) if len(changed_rows) else self.ids[kept]
         new_sizes = np.array(changed.sizes, dtype=np.int64).reshape(-1)[changed_rows]
         self.orders = np.concatenate([self.orders[kept], new_orders])
         self.sizes = np.concatenate([self.sizes[kept], new_sizes])
         # the releases already in the book come first, then the changed ones in id order: each
         # changed release is weighed against those before it, as MinHashLSH's insert order would
         sequence = np.arange(len(self.ids), dtype=np.int64)
-        sequence[old_count + np.array(by_id, dtype=np.int64)] = old_count + np.arange(len(by_id))
+        sequence[old_count + position_by_id] = old_count + np.arange(len(by_id))
         self.edges = np.concatenate([edges, self._links(sequence, old_count)]).astype(np.int64)
         _release_freed_memory()
 
@@ -376,9 +379,9 @@ class StoryBook:
 
 
 def _release_freed_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc): the copy search frees many arrays of a
-    few MB, which glibc keeps for reuse and which would otherwise count in the process's memory
-    until it exits; a no-op elsewhere."""
+    """Hand the heap's free pages back to the system (glibc): the copy search makes and frees
+    thousands of arrays of a few MB, which glibc keeps for reuse, counted in the process's memory
+    until it exits. A no-op elsewhere."""
     import contextlib
     import ctypes
 
