@@ -224,7 +224,9 @@ class StoryBook:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        for stale in [*folder.glob(_SIGNATURES.format(token="*")), folder / _OLD_FILE_NAME]:
+        # under the writer lock: signatures of a sync that died before its save are stale too
+        leftovers = [*folder.glob(_SIGNATURES.format(token="*")), *folder.glob(".*.signing.tmp")]
+        for stale in [*leftovers, folder / _OLD_FILE_NAME]:
             if stale != signatures:
                 stale.unlink(missing_ok=True)
         _write_pickle(folder / MAP_FILE, {"version": _MAP_VERSION, "stories": self.shared_stories()})
