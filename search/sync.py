@@ -42,7 +42,7 @@ from search.index import (
 )
 from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
-from search.stories import signed, update_stories
+from search.stories import SignedReleases, signed, update_stories
 from search.writer import CheckedMpWriter
 
 WRITER_MEMORY_MB = 96
@@ -172,7 +172,7 @@ def story_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
 
-def _group_copies(folder: Path, searcher: Any, changed: dict[str, str]) -> None:
+def _group_copies(folder: Path, searcher: Any, changed: SignedReleases) -> None:
     """Link new and changed releases to their copies among the indexed ones (search.stories)."""
     reader = searcher.reader()
     ids = reader.column_reader("id") if reader.doc_count() else None
@@ -235,7 +235,7 @@ def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, .
     return fields, (key, None, fields["id"], warnings, signature)
 
 
-def _apply_outcomes(outcomes: list[tuple[Any, ...]], report: SyncReport, signatures: dict[str, Any]) -> None:
+def _apply_outcomes(outcomes: Iterable[tuple[Any, ...]], report: SyncReport, signatures: SignedReleases) -> None:
     """What the writer processes' ``_prepare`` found, into the report."""
     for key, problem, *added in outcomes:
         if problem is not None:
@@ -243,7 +243,7 @@ def _apply_outcomes(outcomes: list[tuple[Any, ...]], report: SyncReport, signatu
             continue
         doc_id, warnings, signature = added
         report.warnings.extend(Skipped(key, warning) for warning in warnings)
-        signatures[doc_id] = signature
+        signatures.add(doc_id, signature)
         report.added += 1
 
 
@@ -393,7 +393,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         jobs.append(path)
 
     failpoint("sync:start")
-    changed_texts: dict[str, Any] = {}  # id → story text, or its signature (stories.signed)
+    changed_texts = SignedReleases(Path(ix.storage.folder))  # signed as they come, kept on disk
     writer = _writer(ix, len(jobs), fresh=not stored)
     try:
         for path in jobs:
@@ -412,7 +412,7 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                     report.skipped.append(Skipped(key, problem or "could not be processed"))
                     continue
                 report.warnings.extend(Skipped(key, warning) for warning in warnings)
-                changed_texts[fields["id"]] = story_text(fields["_stored_title"], fields["_stored_body"])
+                changed_texts.add(fields["id"], story_text(fields["_stored_title"], fields["_stored_body"]))
                 if key in stored:
                     writer.update_document(**fields)
                     report.updated += 1
@@ -433,9 +433,11 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.added = 0
                 order = {path_key(path): number for number, path in enumerate(jobs)}
                 _apply_outcomes(sorted(writer.outcomes, key=lambda outcome: order[outcome[0]]), report, changed_texts)
+                writer.outcomes = []  # their signatures are in changed_texts' file now
         else:
             writer.cancel()
     except BaseException:
+        changed_texts.discard()
         try:
             writer.cancel()
         finally:

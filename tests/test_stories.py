@@ -119,3 +119,17 @@ def test_copies_are_described_once_per_commit_not_once_per_hit() -> None:
     assert [copy["id"] for copy in describe_copies(searcher, stories, 1)] == ["r0", "r2"]
     assert describe_copies(searcher, stories, 0)[0]["title"] == "t1"
     assert CountingSearcher.reads == 3  # r1, r2, then r0: each copy read once
+
+
+def test_signatures_left_by_a_sync_that_died_are_removed_by_the_next_save(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    _write(source, "original.txt", ORIGINAL)
+    sync(tmp_path / "index", [source])
+    generation = current_generation(tmp_path / "index")
+    (generation / ".abc.signing.tmp").write_bytes(b"\0" * 1024)
+    (generation / "stories-dead.signatures").write_bytes(b"\0" * 1024)
+    _write(source, "other.txt", UNRELATED_SAME_TOPIC)
+    sync(tmp_path / "index", [source])
+    names = sorted(path.name for path in generation.iterdir() if "signatures" in path.name or "signing" in path.name)
+    assert len(names) == 1 and names[0] != "stories-dead.signatures"
+    assert len(_stories(tmp_path / "index")) == 2
