@@ -33,9 +33,9 @@ POLL_SECONDS = 0.25
 RESULT_TIMEOUT = 30.0
 # Documents after which a writer process that leaves its own segments starts a new one: what a
 # segment's writer keeps per document and per term grows with its segment, and must not grow
-# with the corpus. Big enough that a 200,000-release build has ~10 segments, none of them small
+# with the corpus. Big enough that a 200,000-release build has 8 segments, none of them small
 # enough for the next sync to merge (``search.sync.SMALL_SEGMENT_SHARE``).
-SEGMENT_DOCS = 20_000
+SEGMENT_DOCS = 25_000
 
 
 def _describe(exitcode: int) -> str:
