@@ -40,6 +40,7 @@ from search.index import (
     remove_stale_generations,
     writer_lock,
 )
+from search.lean_imports import lean_package
 from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
 from search.stories import SignedReleases, signed, update_stories
@@ -53,6 +54,9 @@ _PR_SET_PDEATHSIG = 1
 # Segments holding less than 1/SMALL_SEGMENT_SHARE of the index are merged on commit; bigger ones
 # are left alone (the new small segment joins them), so an update never rewrites the whole index.
 SMALL_SEGMENT_SHARE = 10
+# What a writer process takes from ``datasketch`` to sign releases (search.stories), and where
+# each is defined: just those modules are loaded there (search.lean_imports).
+LEAN_DATASKETCH = {"MinHash": "minhash", "sha1_hash32": "hashfunc"}
 
 
 @dataclass
@@ -223,6 +227,8 @@ def _writer(ix: Index, batch: int, fresh: bool) -> Any:
 def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
     """In a writer process: one new release read, cleaned and extracted into its fields, and
     what the report and the story book need of it (``_apply_outcomes``)."""
+    # signing needs datasketch's MinHash, not the rest of the package (scipy: ~40 MB a process)
+    lean_package("datasketch", LEAN_DATASKETCH)
     path, key = job
     try:
         data = read_release_bytes(path)

@@ -31,6 +31,11 @@ from search.index import WriterFailedError, failpoint
 POLL_SECONDS = 0.25
 # How long a finished writer process may take to deliver its result, in seconds.
 RESULT_TIMEOUT = 30.0
+# Documents after which a writer process that leaves its own segments starts a new one: what a
+# segment's writer keeps per document and per term grows with its segment, and must not grow
+# with the corpus. Big enough that a 200,000-release build has 8 segments, none of them small
+# enough for the next sync to merge (``search.sync.SMALL_SEGMENT_SHARE``).
+SEGMENT_DOCS = 25_000
 
 
 def _describe(exitcode: int) -> str:
@@ -57,8 +62,10 @@ class _WriterTask(SubWriterTask):
         if not self.multisegment:  # the parent merges the sub-writers' pool files: Whoosh's writer
             super().run()
             return
-        # Whoosh's SubWriterTask.run for a writer that leaves its own segment, with array postings
-        writer = self.writer = BulkSegmentWriter(self.storage.open_index(self.indexname), _lk=False, **self.kwargs)
+        # Whoosh's SubWriterTask.run for a writer that leaves its own segments, with array postings
+        index = self.storage.open_index(self.indexname)
+        writer = self.writer = BulkSegmentWriter(index, _lk=False, **self.kwargs)
+        segments = []
         # The outcomes go to a file, a pickled list per job file as it is done (not kept here, nor
         # sent through the result queue: a big result left in its pipe would keep this process
         # from exiting while the parent waits for it to exit).
@@ -69,15 +76,17 @@ class _WriterTask(SubWriterTask):
                 if jobinfo is None:
                     break
                 self._process_file(*jobinfo)
+                if writer.docnum >= SEGMENT_DOCS:  # a full segment: written out, a new one begun
+                    segments.append(writer._finalize_segment())
+                    writer = self.writer = BulkSegmentWriter(index, _lk=False, **self.kwargs)
         if not self.running:
             writer.cancel()
             return
-        segment = None
         if writer._added:
-            segment = writer._finalize_segment()
+            segments.append(writer._finalize_segment())
         else:  # an empty segment is no use to anybody (its files go with the next commit's clean-up)
             writer._close_segment()
-        self.resultqueue.put((outcomes, writer.pool.fieldnames, segment), timeout=5)
+        self.resultqueue.put((outcomes, segments), timeout=5)
 
     def _process_file(self, filename: str, doc_count: int) -> None:
         # Whoosh's, preparing jobs into documents here, in parallel, rather than in the parent
@@ -190,14 +199,14 @@ class CheckedMpWriter(MpWriter):
         finalsegments = self._merge_segments(mergetype, optimize, merge)
         results = self._wait_for_tasks()
         if self.multisegment:
-            for outcomes, _, _ in results:
+            for outcomes, _ in results:
                 with self.temp_storage().open_file(outcomes).raw_file() as handle:
                     while True:
                         try:
                             self.outcomes += pickle.load(handle)
                         except EOFError:  # the last job file's
                             break
-            finalsegments += [segment for _, _, segment in results if segment is not None]
+            finalsegments += [segment for _, segments in results for segment in segments]
             if self._added:
                 finalsegments.append(self._finalize_segment())
             else:

@@ -221,3 +221,46 @@ def test_a_schema_with_term_vectors_is_refused_before_anything_is_written(tmp_pa
     with pytest.raises(ValueError, match="notes"):
         BulkSegmentWriter(ix, codec=codec.PackedCodec(), compound=False)
     assert sorted(path.name for path in tmp_path.iterdir()) == before  # no lock left, no segment begun
+
+
+def _scored(index_dir: Path) -> dict[str, list[tuple[str, float]]]:
+    from search.query import SearchEngine
+
+    engine = SearchEngine(index_dir)
+    try:
+        return {
+            query: [(hit.path, round(hit.score, 9)) for hit in engine.search(q=query, per_page=100).hits]
+            for query in ("民警", "诈骗 嫌疑人", "公安分局通报")
+        }
+    finally:
+        engine.close()
+
+
+def test_writer_processes_start_a_new_segment_past_their_limit(tmp_path: Path, monkeypatch: Any) -> None:
+    """A writer process's segment is bounded (its memory grows with it): past ``SEGMENT_DOCS`` it
+    leaves a segment and starts another. The index, scores and a later sync are as with one."""
+    from search import writer
+    from search.index import open_index
+    from search.sync import PARALLEL_THRESHOLD, SMALL_SEGMENT_SHARE, WORKERS_ENV, sync
+    from tests.synthetic import write_releases
+
+    source = tmp_path / "releases"
+    write_releases(source, PARALLEL_THRESHOLD + 40)
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        monkeypatch.setattr(writer, "SEGMENT_DOCS", 24)  # the writer processes are forked: they see it
+        sync(tmp_path / f"ix-{workers}", [source])
+    assert len(open_index(tmp_path / "ix-1")._segments()) == 1
+    assert len(open_index(tmp_path / "ix-2")._segments()) >= 4
+    assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
+    assert _scored(tmp_path / "ix-2") == _scored(tmp_path / "ix-1")
+    # a later sync adds a small segment and folds the small ones together, as after any build
+    # (scores are not compared: a merged segment's length totals are Whoosh's quantized lengths)
+    write_releases(tmp_path / "more", 3, seed=11)
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        report = sync(tmp_path / f"ix-{workers}", [source, tmp_path / "more"])
+        assert report.added == 3
+    assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
+    sizes = [segment.doc_count_all() for segment in open_index(tmp_path / "ix-2")._segments()]
+    assert min(sizes) >= sum(sizes) // SMALL_SEGMENT_SHARE and len(sizes) >= 3
