@@ -36,6 +36,8 @@ from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from search.heap import release_freed_memory
+
 _U32 = np.dtype("<u4")
 # Terms with at most this many postings are packed from lists (numpy's fixed cost per call).
 SMALL_TERM = 48
@@ -195,6 +197,9 @@ class FieldPostings:
             self.runs.append(run)
             if len(self.runs) >= MAX_RUNS:
                 self._merge_runs(storage)
+            # the sort's temporaries (several times the batch) are freed: give their pages back,
+            # or every writer process keeps its largest sort's worth for the rest of the build
+            release_freed_memory()
 
     def _merge_runs(self, storage: Any) -> None:
         """The runs on disk merged into one, so that the final merge never needs more open files

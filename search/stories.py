@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from search.heap import release_freed_memory
 from search.index import new_file_mode
 from search.memo import looked_up
 from search.normalise import IDEOGRAPH, fold_text
@@ -358,7 +359,7 @@ class StoryBook:
         sequence = np.arange(len(self.ids), dtype=np.int64)
         sequence[old_count + position_by_id] = old_count + np.arange(len(by_id))
         self.edges = np.concatenate([edges, self._links(sequence, old_count)]).astype(np.int64)
-        _release_freed_memory()
+        release_freed_memory()
 
     def _kept_signatures(self, sources: list[tuple[SignatureFile | None, np.ndarray]]) -> SignatureFile:
         """A new signatures file of the rows of each source that its mask keeps, in turn."""
@@ -434,17 +435,6 @@ class StoryBook:
         used, members = np.unique(labels[rows], return_inverse=True)
         names = self.ids[story_row[used]].tolist()
         return dict(zip(self.ids[rows].tolist(), map(names.__getitem__, members.tolist()), strict=True))
-
-
-def _release_freed_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc): the copy search makes and frees
-    thousands of arrays of a few MB, which glibc keeps for reuse, counted in the process's memory
-    until it exits. A no-op elsewhere."""
-    import contextlib
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _components(count: int, edges: np.ndarray) -> np.ndarray:

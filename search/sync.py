@@ -253,6 +253,10 @@ def _apply_outcomes(outcomes: Iterable[tuple[Any, ...]], report: SyncReport, sig
         report.added += 1
 
 
+def _by_path(skipped: Skipped) -> str:
+    return skipped.path
+
+
 def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
     """Whoosh merge policy for incremental commits: fold small segments together, leave big ones.
 
@@ -365,7 +369,9 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
     unlistable: list[tuple[Path, str]] = []
     not_taken: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
-    files = list(list_source_files(present, unlistable, not_taken, refused))
+    # names, not Path objects (~420 bytes each): whatever this process holds when the writer
+    # processes fork is counted again in each of them (84 MB of Paths at 200,000 files)
+    files = [os.fspath(path) for path in list_source_files(present, unlistable, not_taken, refused)]
     report.unsupported = [Skipped(path_key(path), reason) for path, reason in not_taken]
     report.skipped += [Skipped(os.fsencode(link).decode("utf-8", "backslashreplace"), why) for link, why in refused]
     for folder, reason in unlistable:
@@ -379,14 +385,15 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
 
     # Read and hash every indexed file (cheap); only new and changed ones are processed. A new
     # file is read when it is processed (a full build: by the writer processes, in parallel).
-    seen: set[str] = set()
-    jobs: list[Path] = []
-    for path in files:
+    seen: set[str] = set()  # only wanted to find removed files, which a new index has none of
+    jobs: list[str] = []
+    for name in files:
+        path = Path(name)
         key = path_key(path)
-        seen.add(key)
         if key not in stored:
-            jobs.append(path)
+            jobs.append(name)
             continue
+        seen.add(key)
         data = _read_or_skip(path, key, report)
         if data is None:
             progress.advance(path)
@@ -396,13 +403,15 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
             report.unchanged += 1
             progress.advance(path)
             continue
-        jobs.append(path)
+        jobs.append(name)
+    del files
 
     failpoint("sync:start")
     changed_texts = SignedReleases(Path(ix.storage.folder))  # signed as they come, kept on disk
     writer = _writer(ix, len(jobs), fresh=not stored)
     try:
-        for path in jobs:
+        for name in jobs:
+            path = Path(name)
             key = path_key(path)
             progress.advance(path)
             if getattr(writer, "prepare", None):  # a fresh build: the writer processes do the rest
@@ -434,12 +443,15 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
                 report.removed += 1
         failpoint("sync:before-commit")
         if report.added or report.updated or report.removed:
-            writer.commit(mergetype=merge_small_segments)
-            if getattr(writer, "prepare", None):
+            prepared = getattr(writer, "prepare", None)
+            if prepared:  # the outcomes are counted as the commit reads them back
                 report.added = 0
-                order = {path_key(path): number for number, path in enumerate(jobs)}
-                _apply_outcomes(sorted(writer.outcomes, key=lambda outcome: order[outcome[0]]), report, changed_texts)
-                writer.outcomes = []  # their signatures are in changed_texts' file now
+                skipped_before, warned_before = len(report.skipped), len(report.warnings)
+                writer.absorb = lambda batch: _apply_outcomes(batch, report, changed_texts)
+            writer.commit(mergetype=merge_small_segments)
+            if prepared:  # in the order of the files, as a sequential sync reports them
+                report.skipped[skipped_before:] = sorted(report.skipped[skipped_before:], key=_by_path)
+                report.warnings[warned_before:] = sorted(report.warnings[warned_before:], key=_by_path)
         else:
             writer.cancel()
     except BaseException:

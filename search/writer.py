@@ -25,6 +25,7 @@ from whoosh.writing import SegmentWriter
 
 from search.bulkwriter import BulkSegmentWriter
 from search.codec import PackedCodec
+from search.heap import release_freed_memory
 from search.index import WriterFailedError, failpoint
 
 # How often a waiting parent looks at its writer processes, in seconds.
@@ -78,6 +79,7 @@ class _WriterTask(SubWriterTask):
                 self._process_file(*jobinfo)
                 if writer.docnum >= SEGMENT_DOCS:  # a full segment: written out, a new one begun
                     segments.append(writer._finalize_segment())
+                    release_freed_memory()  # the final merge's arrays, kept by glibc otherwise
                     writer = self.writer = BulkSegmentWriter(index, _lk=False, **self.kwargs)
         if not self.running:
             writer.cancel()
@@ -123,8 +125,11 @@ class CheckedMpWriter(MpWriter):
         if prepare is not None and not self.multisegment:
             raise ValueError("jobs are prepared only by writer processes that leave their own segments")
         self.prepare = prepare
-        # what ``prepare`` said of each job, known once committed (in no particular order)
+        # what ``prepare`` said of each job, known once committed (in no particular order); or,
+        # with ``absorb`` set, handed to it a batch at a time as they are read back, so that a
+        # build of 200,000 releases never holds all their outcomes (and signatures) at once
         self.outcomes: list[Any] = []
+        self.absorb: Callable[[list[Any]], None] | None = None
 
     def add_job(self, job: Any) -> None:
         """Have a writer process turn ``job`` into a document with ``prepare`` and index it: the
@@ -203,9 +208,13 @@ class CheckedMpWriter(MpWriter):
                 with self.temp_storage().open_file(outcomes).raw_file() as handle:
                     while True:
                         try:
-                            self.outcomes += pickle.load(handle)
+                            batch = pickle.load(handle)
                         except EOFError:  # the last job file's
                             break
+                        if self.absorb is not None:
+                            self.absorb(batch)
+                        else:
+                            self.outcomes += batch
             finalsegments += [segment for _, segments in results for segment in segments]
             if self._added:
                 finalsegments.append(self._finalize_segment())
