@@ -205,19 +205,32 @@ def _die_with_parent(_: object = None) -> None:
 multiprocessing.util.register_after_fork(_die_with_parent, _die_with_parent)
 
 
-def _writer(ix: Index, batch: int, fresh: bool) -> Any:
+def _writer(ix: Index, batch: int) -> Any:
     """One in-process writer for small batches; for large ones Whoosh's multiprocessing writer,
-    whose sub-writers analyse and write postings on every core (and, into a fresh index, each
-    leave their own segment instead of merging)."""
+    whose sub-writers analyse and write postings on every core and each leave their own segment
+    instead of merging (into an existing index as well: the merge went posting by posting)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        if fresh:  # the writer processes also read, clean and extract (jobs: ``_prepare``)
-            return CheckedMpWriter(
-                ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
-                prepare=_prepare,
-            )  # fmt: skip
-        return CheckedMpWriter(ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, batchsize=256)
+        # the writer processes also read, clean and extract (jobs: ``_prepare``)
+        return CheckedMpWriter(
+            ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
+            prepare=_prepare,
+        )  # fmt: skip
     return ix.writer(limitmb=WRITER_MEMORY_MB)
+
+
+def _delete_replaced(stored: dict[str, Any]) -> Any:
+    """For a writer whose processes prepare the releases: once their outcomes are in, the old
+    document of every indexed file they indexed again is deleted (``update_document``'s deletion
+    by the unique ``path``); a changed file that could not be processed keeps its old document."""
+
+    def delete(writer: Any) -> None:
+        with writer.searcher() as searcher:
+            for key, problem, *_ in writer.outcomes:
+                if problem is None and key in stored:
+                    writer.delete_by_term("path", key, searcher=searcher)
+
+    return delete
 
 
 def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
@@ -233,6 +246,18 @@ def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, .
         return None, (key, problem or "could not be processed")
     signature = signed(story_text(fields["_stored_title"], fields["_stored_body"]))
     return fields, (key, None, fields["id"], warnings, signature)
+
+
+def _warm_up(ix: Index, path: Path) -> None:
+    """Before writer processes are forked: what each of them would otherwise load for itself on
+    its first release (the segmenter's dictionaries, the gazetteer's words, the signatures'
+    libraries: seconds each, most of an incremental reindex's writer processes' time) loaded
+    once here, by preparing and analysing one release and throwing it away."""
+    fields, _ = _prepare((path, path_key(path)))
+    for name, value in (fields or {}).items():
+        terms = getattr(ix.schema[name], "terms", None) if name in ix.schema else None
+        if callable(terms):
+            terms(value)
 
 
 def _apply_outcomes(outcomes: list[tuple[Any, ...]], report: SyncReport, signatures: dict[str, Any]) -> None:
@@ -394,14 +419,20 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
 
     failpoint("sync:start")
     changed_texts: dict[str, Any] = {}  # id → story text, or its signature (stories.signed)
-    writer = _writer(ix, len(jobs), fresh=not stored)
+    writer = _writer(ix, len(jobs))
+    if getattr(writer, "prepare", None):
+        writer.before_merge = _delete_replaced(stored)
+        _warm_up(ix, jobs[0])
     try:
         for path in jobs:
             key = path_key(path)
             progress.advance(path)
             if getattr(writer, "prepare", None):  # a fresh build: the writer processes do the rest
                 writer.add_job((path, key))
-                report.added += 1  # until the outcomes are in (_apply_outcomes)
+                if key in stored:  # until the outcomes are in (_apply_outcomes)
+                    report.updated += 1
+                else:
+                    report.added += 1
             else:
                 # read again rather than keep every changed file in memory since hashing
                 data = _read_or_skip(path, key, report)
@@ -430,9 +461,11 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         if report.added or report.updated or report.removed:
             writer.commit(mergetype=merge_small_segments)
             if getattr(writer, "prepare", None):
-                report.added = 0
+                report.added = report.updated = 0
                 order = {path_key(path): number for number, path in enumerate(jobs)}
                 _apply_outcomes(sorted(writer.outcomes, key=lambda outcome: order[outcome[0]]), report, changed_texts)
+                report.updated = sum(problem is None and key in stored for key, problem, *_ in writer.outcomes)
+                report.added -= report.updated
         else:
             writer.cancel()
     except BaseException:
