@@ -221,3 +221,55 @@ def test_a_schema_with_term_vectors_is_refused_before_anything_is_written(tmp_pa
     with pytest.raises(ValueError, match="notes"):
         BulkSegmentWriter(ix, codec=codec.PackedCodec(), compound=False)
     assert sorted(path.name for path in tmp_path.iterdir()) == before  # no lock left, no segment begun
+
+
+def _merged_index(directory: Path, bulk: bool) -> Any:
+    """Three segments with deletions (one document indexed with a field boost), then merged
+    into one by a writer of the kind asked for, whose own new documents come first."""
+    from whoosh.writing import OPTIMIZE
+
+    directory.mkdir()
+    ix = codec.create_index(str(directory), build_schema(), "t")
+    sentences = ["九龙坡区民警抓获电信诈骗嫌疑人杜荣良。", "南京市长江大桥公安局通报,", "萬州區的APP诈骗。"]
+    number = 0
+    for step, deleted in enumerate(([], [3, 17], [0, 25, 33, 38])):
+        writer = SegmentWriter(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+        for _ in range(20):
+            fields = _fields(number, "警方通报", sentences[number % 3] * (number % 5 + 1) + sentences[step])
+            if number == 30:
+                fields["_body_boost"] = 2.0  # weights that are not frequencies: through the pool
+            writer.add_document(**fields)
+            number += 1
+        for gone in deleted:
+            writer.delete_by_term("path", f"/releases/{gone}.txt")
+        writer.commit(merge=False)
+    writer_class = BulkSegmentWriter if bulk else SegmentWriter
+    writer = writer_class(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+    writer.add_document(**_fields(number, "民警", "公安局民警抓获嫌疑人。"))
+    writer.commit(mergetype=OPTIMIZE)
+    return ix
+
+
+def _scores(ix: Any) -> list[tuple]:
+    from whoosh import scoring
+    from whoosh.qparser import QueryParser
+
+    rows = []
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        for fieldname in ("body", "grams", "title"):
+            for text in ("民警", "诈骗", "长江大桥", "通报", "APP"):
+                query = QueryParser(fieldname, ix.schema).parse(text)
+                rows.append([(hit["path"], hit.score) for hit in searcher.search(query, limit=None)])
+    return rows
+
+
+def test_a_merged_segment_is_what_whooshs_add_reader_writes(tmp_path: Path) -> None:
+    """Segments merged by the bulk writer's ``add_reader`` (postings as arrays, renumbered past
+    deletions): the same terms, statistics, postings, lengths and scores as Whoosh's own."""
+    stock = _merged_index(tmp_path / "stock", bulk=False)
+    bulk = _merged_index(tmp_path / "bulk", bulk=True)
+    content = _content(bulk)
+    assert [row[:2] for row in content if row[0] == "segment"] == [("segment", 55)]  # one, deletions gone
+    assert content == _content(stock)
+    scores = _scores(bulk)
+    assert sum(1 for hits in scores if hits) >= 10 and scores == _scores(stock)
