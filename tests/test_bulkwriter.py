@@ -273,3 +273,42 @@ def test_a_merged_segment_is_what_whooshs_add_reader_writes(tmp_path: Path) -> N
     assert content == _content(stock)
     scores = _scores(bulk)
     assert sum(1 for hits in scores if hits) >= 10 and scores == _scores(stock)
+
+
+def test_parallel_incremental_sync_equals_one_process_sync(tmp_path: Path, monkeypatch: Any) -> None:
+    """Reindexes of 64 files or more into an existing index: writer processes that leave their
+    own segments (the old documents of changed releases deleted; a changed file that can no longer
+    be processed keeping its old document; earlier small segments merged by the parent) give the
+    report, index and story book one process gives."""
+    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from tests.synthetic import write_releases
+
+    source = tmp_path / "releases"
+    paths = write_releases(source, 2 * PARALLEL_THRESHOLD)
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        sync(tmp_path / f"ix-{workers}", [source])
+    broken = paths[1]
+    for round_ in range(2):
+        for path in paths[round_ : round_ + PARALLEL_THRESHOLD + 6]:
+            text = path.read_text(encoding="utf-8") + f"补充通报{round_}:民警提醒群众防范诈骗。\n"
+            path.write_text(text, encoding="utf-8")
+        if round_ == 0:
+            paths.pop().unlink()
+            write_releases(tmp_path / "new", 3, seed=11)
+            for number, new in enumerate(sorted((tmp_path / "new").iterdir())):
+                new.rename(source / f"new_{number}.txt")
+        else:
+            broken.write_bytes(b"\x00\x01\x02 not text")  # changed, and skipped
+        reports = {}
+        for workers in ("1", "2"):
+            monkeypatch.setenv(WORKERS_ENV, workers)
+            reports[workers] = sync(tmp_path / f"ix-{workers}", [source])
+        one, parallel = reports["1"], reports["2"]
+        assert (parallel.added, parallel.updated, parallel.removed) == (one.added, one.updated, one.removed)
+        assert one.updated > PARALLEL_THRESHOLD and (one.added, one.removed) == ((3, 1) if round_ == 0 else (0, 0))
+        assert sorted(map(repr, parallel.skipped)) == sorted(map(repr, one.skipped))
+        content = _by_path(tmp_path / "ix-2")
+        assert content == _by_path(tmp_path / "ix-1")
+        if round_ == 1:
+            assert len(one.skipped) == 1 and str(broken.resolve()).encode() in content  # the old document kept
