@@ -190,6 +190,40 @@ class FieldPostings:
         self._new_batch()
         return run
 
+    def add_sorted(self, run: Any, lengths: dict[int, int], storage: Any, keep_in_memory: bool) -> None:
+        """Add postings already sorted by term (``search.bulkmerge.SortedRun``: a merged segment's,
+        numbered after every document added so far) as a run of their own, and the field lengths
+        of their documents (``{docnum: length}``, quantized)."""
+        if self._tids:  # the documents added before come first, in a run of their own
+            self.spill(storage)
+        ids = self._ids
+        tids = []
+        for term in run.terms:
+            text = term.decode("utf-8")
+            tid = ids.get(text)
+            if tid is None:
+                tid = ids[text] = len(self._term_bytes)
+                self._term_bytes.append(term)
+            tids.append(tid)
+        if lengths:
+            self._set_lengths(lengths)
+        if len(run.docs):
+            self._doc_limit = max(self._doc_limit, int(run.docs.max()) + 1)
+        sorted_run = _Run(np.array(tids, dtype=np.uint32), run.postings, run.position_counts, ())
+        sorted_run.arrays = (run.docs.astype(np.uint32), run.counts.astype(np.uint32), run.positions.astype(np.uint32))
+        if not keep_in_memory:
+            sorted_run.spill(storage)
+        self.runs.append(sorted_run)
+        if len(self.runs) >= MAX_RUNS:
+            self._merge_runs(storage)
+
+    def _set_lengths(self, lengths: dict[int, int]) -> None:
+        top = max(lengths) + 1
+        if len(self.lengths) < top:
+            self.lengths.extend(array("I", (0,)) * (top - len(self.lengths)))
+        for docnum, length in lengths.items():
+            self.lengths[docnum] = length
+
     def spill(self, storage: Any) -> None:
         if self._tids:
             run = self._sorted_batch()
@@ -283,7 +317,7 @@ class FieldPostings:
         fieldwriter.start_field(self.fieldname, fieldobj)
         postwriter = fieldwriter._postwriter
         # every document's field length (0: none), as far as the last document with postings
-        lengths = np.zeros(self._doc_limit, dtype=np.int64)
+        lengths = np.zeros(max(self._doc_limit, len(self.lengths)), dtype=np.int64)
         lengths[: len(self.lengths)] = np.frombuffer(self.lengths, dtype=np.uint32) if self.lengths else 0
         boost = self.boost
         block = postwriter._blocklimit  # postings per block, as the codec's own path writes them
@@ -324,8 +358,13 @@ class BulkSegmentWriter(SegmentWriter):
         if unsupported:  # checked before anything is written, not halfway through a document
             raise ValueError(f"fields {unsupported}: spelling and vectors need Whoosh's own writer")
         super().__init__(ix, limitmb=limitmb, **kwargs)
+        self._start_bulk(limitmb)
+
+    def _start_bulk(self, limitmb: int) -> None:
+        """The array postings' state (also called by ``search.writer``'s multiprocess parent)."""
         # the pool keeps the rest; sorting a full batch takes about twice its size again
         self._bulk_limit = limitmb * 1024 * 1024 // 4
+        self._merged_in_memory = 0  # bytes of merged segments' runs kept in memory
         self.pool.limit //= 4  # it keeps the few postings of the other fields (ids, facets)
         self._bulk = {
             name: FieldPostings(name, fieldobj.format.field_boost)
@@ -371,6 +410,48 @@ class BulkSegmentWriter(SegmentWriter):
         if sum(bulk.nbytes() for bulk in self._bulk.values()) > self._bulk_limit:
             for bulk in self._bulk.values():
                 bulk.spill(self._tempstorage)
+
+    def add_reader(self, reader: Any) -> None:
+        # Whoosh's SegmentWriter.add_reader (what merges call), with the bulk fields' postings
+        # taken from the segment as arrays rather than one by one through the pool
+        from search import bulkmerge  # it reads our codec, which imports this module
+
+        if not self._bulk or not bulkmerge.packed_segment_reader(reader):
+            super().add_reader(reader)
+            return
+        self._check_state()
+        basedoc = self.docnum
+        indexed = {name for name in reader.indexed_field_names() if name in self.schema}
+        docmap = self.write_per_doc(set(self.schema.names()) | indexed, reader)
+        new_numbers = bulkmerge.document_map(reader, docmap, basedoc)
+        pooled: dict[str, list[bytes]] = {name: [] for name in indexed if name not in self._bulk}
+        live = np.flatnonzero(new_numbers >= 0)
+        for name in sorted(indexed & self._bulk.keys()):
+            bulk, fieldobj = self._bulk[name], self.schema[name]
+            lengths: dict[int, int] = {}
+            if fieldobj.scorable:
+                for docnum, new_docnum in zip(live.tolist(), new_numbers[live].tolist(), strict=True):
+                    length = reader.doc_field_length(docnum, name)
+                    if length:
+                        lengths[new_docnum] = byte_to_length(length_to_byte(length))
+            pooled[name] = []
+            for run in bulkmerge.field_runs(reader, name, new_numbers, bulk.boost, pooled[name]):
+                in_memory = self._merged_in_memory + run.nbytes() <= self._bulk_limit
+                self._merged_in_memory += run.nbytes() if in_memory else 0
+                bulk.add_sorted(run, lengths, self._tempstorage, keep_in_memory=in_memory)
+                lengths = {}
+            if lengths:  # no postings left (every document deleted), but lengths to keep
+                bulk._set_lengths(lengths)
+        add_post = self.pool.add
+        for name in sorted(pooled):
+            terms = pooled[name] if name in self._bulk else reader.lexicon(name)
+            for term in terms:
+                matcher = reader.postings(name, term)  # deleted documents left out
+                while matcher.is_active():
+                    newdoc = basedoc + matcher.id() if docmap is None else docmap[matcher.id()]
+                    add_post((name, term, newdoc, matcher.weight(), matcher.value()))
+                    matcher.next()
+        self._added = True
 
     def _flush_segment(self) -> None:
         # Whoosh's, writing the fields in name order from the pool, the arrays, or both merged

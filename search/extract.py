@@ -85,8 +85,6 @@ def _year_in(folded: str, anywhere: bool) -> int | None:
     return None
 
 
-
-
 def extract(cleaned: CleanedDocument) -> Release:
     title, inferred = _title(cleaned)
     raw = cleaned.raw

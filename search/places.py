@@ -86,7 +86,6 @@ _BYLINE_NAMES = re.compile(
 )
 
 
-
 @dataclass
 class Mention:
     """One place name (or bureau marker) as it stands in the release."""
@@ -241,9 +240,7 @@ def _named(word: str, scope: Scope) -> tuple[Region | None, Region | None, list[
 @functools.lru_cache(maxsize=1)
 def _full_names() -> frozenset[str]:
     places = gazetteer.load()
-    return frozenset(
-        {r.district for r in places.regions if r.district} | set(places.cities) | set(places.provinces)
-    )
+    return frozenset({r.district for r in places.regions if r.district} | set(places.cities) | set(places.provinces))
 
 
 def _is_bureau_word(word: str) -> bool:

@@ -16,7 +16,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,19 +209,34 @@ def _die_with_parent(_: object = None) -> None:
 multiprocessing.util.register_after_fork(_die_with_parent, _die_with_parent)
 
 
-def _writer(ix: Index, batch: int, fresh: bool) -> Any:
+def _writer(ix: Index, batch: int) -> Any:
     """One in-process writer for small batches; for large ones Whoosh's multiprocessing writer,
-    whose sub-writers analyse and write postings on every core (and, into a fresh index, each
-    leave their own segment instead of merging)."""
+    whose sub-writers analyse and write postings on every core and each leave their own segment
+    instead of merging (into an existing index as well: the merge went posting by posting)."""
     workers = _worker_count()
     if workers > 1 and batch >= PARALLEL_THRESHOLD:
-        if fresh:  # the writer processes also read, clean and extract (jobs: ``_prepare``)
-            return CheckedMpWriter(
-                ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
-                prepare=_prepare,
-            )  # fmt: skip
-        return CheckedMpWriter(ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, batchsize=256)
+        # the writer processes also read, clean and extract (jobs: ``_prepare``)
+        return CheckedMpWriter(
+            ix, procs=workers, limitmb=WRITER_MEMORY_MB // workers, multisegment=True, batchsize=32,
+            prepare=_prepare,
+        )  # fmt: skip
     return ix.writer(limitmb=WRITER_MEMORY_MB)
+
+
+def _delete_replaced(replaced: list[str]) -> Callable[[Any], None]:
+    """For a writer whose processes prepare the releases: once their outcomes are in (``replaced``
+    filled from them), the old document of every indexed file they indexed again is deleted
+    (``update_document``'s deletion by the unique ``path``); a changed file that could not be
+    processed keeps its old document."""
+
+    def delete(writer: Any) -> None:
+        if not replaced:
+            return
+        with writer.searcher() as searcher:
+            for key in replaced:
+                writer.delete_by_term("path", key, searcher=searcher)
+
+    return delete
 
 
 def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, ...]]:
@@ -239,6 +254,18 @@ def _prepare(job: tuple[Path, str]) -> tuple[dict[str, Any] | None, tuple[Any, .
         return None, (key, problem or "could not be processed")
     signature = signed(story_text(fields["_stored_title"], fields["_stored_body"]))
     return fields, (key, None, fields["id"], warnings, signature)
+
+
+def _warm_up(ix: Index, path: Path) -> None:
+    """Before writer processes are forked: what each of them would otherwise load for itself on
+    its first release (the segmenter's dictionaries, the gazetteer's words, the signatures'
+    libraries: seconds each, most of an incremental reindex's writer processes' time) loaded
+    once here, by preparing and analysing one release and throwing it away."""
+    fields, _ = _prepare((path, path_key(path)))
+    for name, value in (fields or {}).items():
+        terms = getattr(ix.schema[name], "terms", None) if name in ix.schema else None
+        if callable(terms):
+            terms(value)
 
 
 def _apply_outcomes(outcomes: Iterable[tuple[Any, ...]], report: SyncReport, signatures: SignedReleases) -> None:
@@ -408,7 +435,12 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
 
     failpoint("sync:start")
     changed_texts = SignedReleases(Path(ix.storage.folder))  # signed as they come, kept on disk
-    writer = _writer(ix, len(jobs), fresh=not stored)
+    writer = _writer(ix, len(jobs))
+    replaced: list[str] = []  # indexed files the writer processes indexed again
+    if getattr(writer, "prepare", None):
+        writer.before_merge = _delete_replaced(replaced)
+        if stored:  # a short incremental run: the loading would be most of each writer's time
+            _warm_up(ix, Path(jobs[0]))
     try:
         for name in jobs:
             path = Path(name)
@@ -416,7 +448,10 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
             progress.advance(path)
             if getattr(writer, "prepare", None):  # a fresh build: the writer processes do the rest
                 writer.add_job((path, key))
-                report.added += 1  # until the outcomes are in (_apply_outcomes)
+                if key in stored:  # until the outcomes are in (_apply_outcomes)
+                    report.updated += 1
+                else:
+                    report.added += 1
             else:
                 # read again rather than keep every changed file in memory since hashing
                 data = _read_or_skip(path, key, report)
@@ -445,13 +480,20 @@ def _sync_generation(index_dir: Path, ix: Index, paths: list[Path], progress: Pr
         if report.added or report.updated or report.removed:
             prepared = getattr(writer, "prepare", None)
             if prepared:  # the outcomes are counted as the commit reads them back
-                report.added = 0
+                report.added = report.updated = 0
                 skipped_before, warned_before = len(report.skipped), len(report.warnings)
-                writer.absorb = lambda batch: _apply_outcomes(batch, report, changed_texts)
+
+                def absorb(batch: list[tuple[Any, ...]]) -> None:
+                    _apply_outcomes(batch, report, changed_texts)
+                    replaced.extend(key for key, problem, *_ in batch if problem is None and key in stored)
+
+                writer.absorb = absorb
             writer.commit(mergetype=merge_small_segments)
             if prepared:  # in the order of the files, as a sequential sync reports them
                 report.skipped[skipped_before:] = sorted(report.skipped[skipped_before:], key=_by_path)
                 report.warnings[warned_before:] = sorted(report.warnings[warned_before:], key=_by_path)
+                report.updated = len(replaced)
+                report.added -= report.updated
         else:
             writer.cancel()
     except BaseException:

@@ -109,9 +109,10 @@ class _WriterTask(SubWriterTask):
         storage.delete_file(filename)
 
 
-class CheckedMpWriter(MpWriter):
+class CheckedMpWriter(MpWriter, BulkSegmentWriter):
     """``MpWriter`` that fails the whole run when any of its writer processes fails. It and its
-    sub-writers write with our codec, like every writer of the index (``search.codec``)."""
+    sub-writers write with our codec, like every writer of the index (``search.codec``); with
+    ``multisegment``, the segments it merges go through the bulk writer's ``add_reader``."""
 
     def __init__(
         self,
@@ -125,6 +126,13 @@ class CheckedMpWriter(MpWriter):
         if prepare is not None and not self.multisegment:
             raise ValueError("jobs are prepared only by writer processes that leave their own segments")
         self.prepare = prepare
+        # MpWriter's __init__ is SegmentWriter's: the bulk writer's state is set up here, and only
+        # where nothing goes through MpWriter's own merge of the sub-writers' pools
+        self._bulk = {}
+        if self.multisegment:
+            self._start_bulk(kwargs.get("limitmb", 128))
+        # called once the outcomes are in, before segments are merged (deletions they call for)
+        self.before_merge: Callable[[CheckedMpWriter], None] | None = None
         # what ``prepare`` said of each job, known once committed (in no particular order); or,
         # with ``absorb`` set, handed to it a batch at a time as they are read back, so that a
         # build of 200,000 releases never holds all their outcomes (and signatures) at once
@@ -201,7 +209,8 @@ class CheckedMpWriter(MpWriter):
             self._enqueue()
         for _ in self.tasks:
             self._put_job(None)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        if not self.multisegment:
+            finalsegments = self._merge_segments(mergetype, optimize, merge)
         results = self._wait_for_tasks()
         if self.multisegment:
             for outcomes, _ in results:
@@ -215,6 +224,9 @@ class CheckedMpWriter(MpWriter):
                             self.absorb(batch)
                         else:
                             self.outcomes += batch
+            if self.before_merge is not None:  # e.g. the old documents of updated releases deleted
+                self.before_merge(self)
+            finalsegments = self._merge_segments(mergetype, optimize, merge)
             finalsegments += [segment for _, segments in results for segment in segments]
             if self._added:
                 finalsegments.append(self._finalize_segment())

@@ -264,3 +264,92 @@ def test_writer_processes_start_a_new_segment_past_their_limit(tmp_path: Path, m
     assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
     sizes = [segment.doc_count_all() for segment in open_index(tmp_path / "ix-2")._segments()]
     assert min(sizes) >= sum(sizes) // SMALL_SEGMENT_SHARE and len(sizes) >= 3
+def _merged_index(directory: Path, bulk: bool) -> Any:
+    """Three segments with deletions (one document indexed with a field boost), then merged
+    into one by a writer of the kind asked for, whose own new documents come first."""
+    from whoosh.writing import OPTIMIZE
+
+    directory.mkdir()
+    ix = codec.create_index(str(directory), build_schema(), "t")
+    sentences = ["九龙坡区民警抓获电信诈骗嫌疑人杜荣良。", "南京市长江大桥公安局通报,", "萬州區的APP诈骗。"]
+    number = 0
+    for step, deleted in enumerate(([], [3, 17], [0, 25, 33, 38])):
+        writer = SegmentWriter(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+        for _ in range(20):
+            fields = _fields(number, "警方通报", sentences[number % 3] * (number % 5 + 1) + sentences[step])
+            if number == 30:
+                fields["_body_boost"] = 2.0  # weights that are not frequencies: through the pool
+            writer.add_document(**fields)
+            number += 1
+        for gone in deleted:
+            writer.delete_by_term("path", f"/releases/{gone}.txt")
+        writer.commit(merge=False)
+    writer_class = BulkSegmentWriter if bulk else SegmentWriter
+    writer = writer_class(ix, codec=codec.PackedCodec(blocklimit=BLOCK_LIMIT))
+    writer.add_document(**_fields(number, "民警", "公安局民警抓获嫌疑人。"))
+    writer.commit(mergetype=OPTIMIZE)
+    return ix
+
+
+def _scores(ix: Any) -> list[tuple]:
+    from whoosh import scoring
+    from whoosh.qparser import QueryParser
+
+    rows = []
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        for fieldname in ("body", "grams", "title"):
+            for text in ("民警", "诈骗", "长江大桥", "通报", "APP"):
+                query = QueryParser(fieldname, ix.schema).parse(text)
+                rows.append([(hit["path"], hit.score) for hit in searcher.search(query, limit=None)])
+    return rows
+
+
+def test_a_merged_segment_is_what_whooshs_add_reader_writes(tmp_path: Path) -> None:
+    """Segments merged by the bulk writer's ``add_reader`` (postings as arrays, renumbered past
+    deletions): the same terms, statistics, postings, lengths and scores as Whoosh's own."""
+    stock = _merged_index(tmp_path / "stock", bulk=False)
+    bulk = _merged_index(tmp_path / "bulk", bulk=True)
+    content = _content(bulk)
+    assert [row[:2] for row in content if row[0] == "segment"] == [("segment", 55)]  # one, deletions gone
+    assert content == _content(stock)
+    scores = _scores(bulk)
+    assert sum(1 for hits in scores if hits) >= 10 and scores == _scores(stock)
+
+
+def test_parallel_incremental_sync_equals_one_process_sync(tmp_path: Path, monkeypatch: Any) -> None:
+    """Reindexes of 64 files or more into an existing index: writer processes that leave their
+    own segments (the old documents of changed releases deleted; a changed file that can no longer
+    be processed keeping its old document; earlier small segments merged by the parent) give the
+    report, index and story book one process gives."""
+    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from tests.synthetic import write_releases
+
+    source = tmp_path / "releases"
+    paths = write_releases(source, 2 * PARALLEL_THRESHOLD)
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        sync(tmp_path / f"ix-{workers}", [source])
+    broken = paths[1]
+    for round_ in range(2):
+        for path in paths[round_ : round_ + PARALLEL_THRESHOLD + 6]:
+            text = path.read_text(encoding="utf-8") + f"补充通报{round_}:民警提醒群众防范诈骗。\n"
+            path.write_text(text, encoding="utf-8")
+        if round_ == 0:
+            paths.pop().unlink()
+            write_releases(tmp_path / "new", 3, seed=11)
+            for number, new in enumerate(sorted((tmp_path / "new").iterdir())):
+                new.rename(source / f"new_{number}.txt")
+        else:
+            broken.write_bytes(b"\x00\x01\x02 not text")  # changed, and skipped
+        reports = {}
+        for workers in ("1", "2"):
+            monkeypatch.setenv(WORKERS_ENV, workers)
+            reports[workers] = sync(tmp_path / f"ix-{workers}", [source])
+        one, parallel = reports["1"], reports["2"]
+        assert (parallel.added, parallel.updated, parallel.removed) == (one.added, one.updated, one.removed)
+        assert one.updated > PARALLEL_THRESHOLD and (one.added, one.removed) == ((3, 1) if round_ == 0 else (0, 0))
+        assert sorted(map(repr, parallel.skipped)) == sorted(map(repr, one.skipped))
+        content = _by_path(tmp_path / "ix-2")
+        assert content == _by_path(tmp_path / "ix-1")
+        if round_ == 1:
+            assert len(one.skipped) == 1 and str(broken.resolve()).encode() in content  # the old document kept
