@@ -264,6 +264,8 @@ def test_writer_processes_start_a_new_segment_past_their_limit(tmp_path: Path, m
     assert _by_path(tmp_path / "ix-2") == _by_path(tmp_path / "ix-1")
     sizes = [segment.doc_count_all() for segment in open_index(tmp_path / "ix-2")._segments()]
     assert min(sizes) >= sum(sizes) // SMALL_SEGMENT_SHARE and len(sizes) >= 3
+
+
 def _merged_index(directory: Path, bulk: bool) -> Any:
     """Three segments with deletions (one document indexed with a field boost), then merged
     into one by a writer of the kind asked for, whose own new documents come first."""
