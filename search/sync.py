@@ -43,7 +43,8 @@ from search.index import (
 from search.lean_imports import lean_package
 from search.load import LoadError, checksum_of, is_supported, iter_source_files, load_bytes, read_release_bytes
 from search.segment_columns import save_missing
-from search.stories import SignedReleases, signed, update_stories
+from search.stories import SignedReleases, update_stories
+from search.story_signatures import signed
 from search.writer import CheckedMpWriter
 
 WRITER_MEMORY_MB = 96

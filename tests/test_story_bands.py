@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search import story_bands
-from search.stories import _LSH_THRESHOLD, _SCHEME, NUM_PERM, SignedReleases, StoryBook, copies
+from search.stories import _LSH_THRESHOLD, SignedReleases, StoryBook, copies
 from search.story_bands import CopySearch, band_shape
+from search.story_signatures import _SCHEME, NUM_PERM
 from search.story_store import TileWriter
 
 

@@ -9,8 +9,8 @@ import pytest
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
 
-from search import stories
-from search.stories import NUM_PERM, shingles, signed
+from search import story_signatures as stories
+from search.story_signatures import NUM_PERM, shingles, signed
 
 TEXTS = [
     "石泉县公安局集中返还被盗被骗财物\n3月5日上午，石泉县公安局在县城广场举行涉案财物集中返还仪式，共计100余万元。",
