@@ -192,7 +192,8 @@ def _by_path(index_dir: Path) -> dict[str, Any]:
 def test_parallel_full_build_equals_one_process_build(tmp_path: Path, monkeypatch: Any) -> None:
     """A full build's writer processes read, extract and sign the releases themselves: the report,
     the index and the story book are what one process building alone gives."""
-    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from search.sync import sync
+    from search.sync_writing import PARALLEL_THRESHOLD, WORKERS_ENV
     from tests.synthetic import write_releases
 
     source = tmp_path / "releases"
@@ -241,7 +242,8 @@ def test_writer_processes_start_a_new_segment_past_their_limit(tmp_path: Path, m
     leaves a segment and starts another. The index, scores and a later sync are as with one."""
     from search import writer
     from search.index import open_index
-    from search.sync import PARALLEL_THRESHOLD, SMALL_SEGMENT_SHARE, WORKERS_ENV, sync
+    from search.sync import sync
+    from search.sync_writing import PARALLEL_THRESHOLD, SMALL_SEGMENT_SHARE, WORKERS_ENV
     from tests.synthetic import write_releases
 
     source = tmp_path / "releases"
@@ -323,7 +325,8 @@ def test_parallel_incremental_sync_equals_one_process_sync(tmp_path: Path, monke
     own segments (the old documents of changed releases deleted; a changed file that can no longer
     be processed keeping its old document; earlier small segments merged by the parent) give the
     report, index and story book one process gives."""
-    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV, sync
+    from search.sync import sync
+    from search.sync_writing import PARALLEL_THRESHOLD, WORKERS_ENV
     from tests.synthetic import write_releases
 
     source = tmp_path / "releases"

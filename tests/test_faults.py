@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.index import FAILPOINT_ENV, current_generation
-from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV
+from search.sync_writing import PARALLEL_THRESHOLD, WORKERS_ENV
 from tests.conftest import SEEDS
 from tests.synthetic import write_releases
 from tests.test_reindex import reindex_json, run_cli, start_until_failpoint, state

@@ -11,7 +11,7 @@ from tests.synthetic import write_releases
 _CHECK = """
 import sys
 from pathlib import Path
-from search.sync import _prepare
+from search.sync_writing import _prepare
 path = Path(sys.argv[1])
 fields, (key, problem, doc_id, warnings, (signature, size)) = _prepare((path, str(path)))
 print(len(signature), size, "scipy" in sys.modules, "datasketch.lsh" in sys.modules)

@@ -292,7 +292,7 @@ def test_reindex_without_remembered_sources_is_a_usage_error(tmp_path):
 
 
 def test_worker_processes_build_the_same_index_as_one_process(tmp_path):
-    from search.sync import PARALLEL_THRESHOLD, WORKERS_ENV
+    from search.sync_writing import PARALLEL_THRESHOLD, WORKERS_ENV
 
     source = tmp_path / "releases"
     write_releases(source, PARALLEL_THRESHOLD + 20)

@@ -340,7 +340,7 @@ def two_segment_engine(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
     from search.extract import extract
     from search.load import load_bytes
     from search.normalise import fold_text
-    from search.sync import release_fields
+    from search.sync_writing import release_fields
 
     folder = tmp_path_factory.mktemp("two-segments")
     first, second = folder / "first", folder / "second"
