@@ -53,6 +53,9 @@ _OLD_FILE_NAME = "stories.pickle"
 MAP_FILE = "story-map.pickle"
 FORMAT_VERSION = 2
 _SIGNATURES = "stories-{token}.signatures"
+# Row numbers of copy links: a book holds far fewer than 2**31 releases, and a big one millions of links.
+_EDGE = "int32"
+_EDGES_AT_A_TIME = 1 << 20
 
 
 _MAP_VERSION = 1
@@ -126,7 +129,7 @@ class StoryBook:
         self.ids = np.empty(0, dtype=str)
         self.orders = np.empty(0, dtype=np.int64)
         self.sizes = np.empty(0, dtype=np.int64)
-        self.edges = np.empty((0, 2), dtype=np.int64)
+        self.edges = np.empty((0, 2), dtype=_EDGE)
         self.next_order = 0
         self.signatures: SignatureFile | None = None
 
@@ -154,7 +157,8 @@ class StoryBook:
                 return book
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             return book
-        book.ids, book.orders, book.sizes, book.edges = ids, orders, sizes, edges.reshape(-1, 2)
+        book.ids, book.orders, book.sizes = ids, orders, sizes
+        book.edges = edges.reshape(-1, 2).astype(_EDGE, copy=False)
         book.next_order, book.signatures = next_order, SignatureFile(path, len(ids))
         return book
 
@@ -237,7 +241,7 @@ class StoryBook:
         new_orders[position_by_id] = orders_by_id
         old_count = int(kept.sum())
         # copy links among kept rows stay, renumbered
-        renumber = np.full(len(old_ids) + 1, -1, dtype=np.int64)
+        renumber = np.full(len(old_ids) + 1, -1, dtype=_EDGE)
         renumber[np.nonzero(kept)[0]] = np.arange(old_count)
         edges = renumber[self.edges] if len(self.edges) else self.edges
         edges = edges[(edges >= 0).all(axis=1)] if len(edges) else edges.reshape(0, 2)
@@ -254,7 +258,9 @@ class StoryBook:
         # changed release is weighed against those before it, as MinHashLSH's insert order would
         sequence = np.arange(len(self.ids), dtype=np.int64)
         sequence[old_count + position_by_id] = old_count + np.arange(len(by_id))
-        self.edges = np.concatenate([edges, self._links(sequence, old_count)]).astype(np.int64)
+        links = self._links(sequence, old_count)
+        self.edges = np.concatenate([edges, links]) if len(edges) else links
+        del edges, links
         release_freed_memory()
 
     def _kept_signatures(self, sources: list[tuple[SignatureFile | None, np.ndarray]]) -> SignatureFile:
@@ -279,7 +285,7 @@ class StoryBook:
 
         eligible = self.sizes >= MIN_SHINGLES
         new = np.nonzero(eligible[first_new:])[0] + first_new
-        found = [np.empty((0, 2), dtype=np.int64)]
+        found = [np.empty((0, 2), dtype=_EDGE)]
         if not len(new) or self.signatures is None:
             return found[0]
         search = CopySearch(
@@ -287,7 +293,8 @@ class StoryBook:
         )
         for own, others, equal in search.pairs():
             if len(own):
-                found.append(np.stack([own, others], axis=1)[copies(equal, self.sizes[own], self.sizes[others])])
+                linked = copies(equal, self.sizes[own], self.sizes[others])
+                found.append(np.stack([own[linked], others[linked]], axis=1).astype(_EDGE, copy=False))
         return np.concatenate(found)
 
     def _take_order(self) -> int:
@@ -338,19 +345,26 @@ def _components(count: int, edges: np.ndarray) -> np.ndarray:
     larger root under its smaller one, then halving paths, until no edge joins two roots)."""
     import numpy as np
 
-    parent = np.arange(count)
-    first, second = edges[:, 0], edges[:, 1]
+    parent = np.arange(count, dtype=_EDGE)
     while True:
-        one, other = parent[first], parent[second]
-        apart = one != other
-        if not apart.any():
+        joined = False
+        # a slice of the edges at a time: a big book has millions (7.5 million in the 200,000-release
+        # benchmark), and each pass makes several arrays as long as the edges it looks at
+        for start in range(0, len(edges), _EDGES_AT_A_TIME):
+            first, second = edges[start : start + _EDGES_AT_A_TIME, 0], edges[start : start + _EDGES_AT_A_TIME, 1]
+            one, other = parent[first], parent[second]
+            apart = one != other
+            if not apart.any():
+                continue
+            joined = True
+            np.minimum.at(parent, np.maximum(one, other)[apart], np.minimum(one, other)[apart])
+            while True:
+                grand = parent[parent]
+                if (grand == parent).all():
+                    break
+                parent = grand
+        if not joined:
             return parent
-        np.minimum.at(parent, np.maximum(one, other)[apart], np.minimum(one, other)[apart])
-        while True:
-            grand = parent[parent]
-            if (grand == parent).all():
-                break
-            parent = grand
 
 
 def copies(equal: np.ndarray, own_sizes: np.ndarray, other_sizes: np.ndarray) -> np.ndarray:

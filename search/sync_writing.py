@@ -26,7 +26,9 @@ from search.load import LoadError, load_bytes, read_release_bytes
 from search.story_signatures import signed
 from search.writer import CheckedMpWriter
 
-WRITER_MEMORY_MB = 96
+# Per writer process the half of this (two cores): its batches of array postings are a quarter of
+# that, and sorting one takes about three times the batch again, at the same time in every writer.
+WRITER_MEMORY_MB = 64
 WORKERS_ENV = "POLICE_SEARCH_WORKERS"
 # Below this many files to (re)index, starting writer processes costs more than it saves.
 PARALLEL_THRESHOLD = 64
