@@ -120,9 +120,12 @@ def build_index(work: Path, docs: int) -> Path:
     return index_dir
 
 
-def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen, int]:
-    """``police-search serve`` on a free port; returns once it is listening."""
+def start_server(index_dir: Path, workers: int, threads: int | None = None) -> tuple[subprocess.Popen, int]:
+    """``police-search serve`` on a free port (``--threads`` when given, else its default); returns once
+    it is listening."""
     command = [PYTHON, "-m", "search.cli", "--index", str(index_dir), "serve", "--port", "0", "--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
     server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -218,13 +221,14 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=3, help="each run split in slices, the two runs alternating")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: cores")
+    parser.add_argument("--threads", type=int, default=None, help="per worker (default: serve's)")
     parser.add_argument("--keep-alive", action="store_true", help="one connection per client")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work", help="scratch folder")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
     index_dir = build_index(args.work.resolve(), args.docs)
-    server, port = start_server(index_dir, args.workers)
+    server, port = start_server(index_dir, args.workers, args.threads)
     try:
         drive(port, max(args.clients, args.workers), 5.0, args.keep_alive)  # warm every worker up
         single, several = Run(1), Run(args.clients)

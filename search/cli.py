@@ -31,6 +31,13 @@ from search.index import (
 )
 from search.query import MAX_PER_PAGE, SORTS, Document, Hit, QueryError, SearchEngine
 
+# Threads per serving process (``serve --threads``): one process alone needs threads to serve
+# requests side by side; with a process per core, the other processes do that, and a second thread
+# in a CPU-bound process only costs hand-offs of the interpreter (bench/concurrency.py). A long
+# download then holds its worker: serve many downloads with --threads 2 or more.
+SINGLE_PROCESS_THREADS = 4
+WORKER_THREADS = 1
+
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -321,10 +328,15 @@ def stats_command(obj: _Context, as_json: bool) -> None:
 @_index_after_command
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (localhost only by default).")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="0: any free port.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Threads per worker [default: 1 with several workers, 4 with one].",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Processes on the one port [default: cores].")
 @click.pass_obj
-def serve_command(obj: _Context, host: str, port: int, threads: int, workers: int | None) -> None:
+def serve_command(obj: _Context, host: str, port: int, threads: int | None, workers: int | None) -> None:
     """Serve the web search UI and JSON API (builds the index from samples/ on first start)."""
     from search.analysis import segmenter
     from web import create_app
@@ -334,6 +346,7 @@ def serve_command(obj: _Context, host: str, port: int, threads: int, workers: in
     app = create_app({"INDEX_DIR": str(obj.index_dir)})
     segmenter()  # load the dictionary now (once, shared by the workers), not on the first query
     workers = workers or default_workers()
+    threads = threads or (SINGLE_PROCESS_THREADS if workers == 1 else WORKER_THREADS)
     try:
         sock = listening_socket(host, port)
     except OSError as error:
